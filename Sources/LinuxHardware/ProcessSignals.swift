@@ -1,0 +1,29 @@
+import Glibc
+
+/// SIGINT/SIGTERM handling for the daemon and tools: block them before starting threads, then wait for one.
+///
+/// Blocked signals are inherited by every thread started afterwards, so the one `sigwait` receives them and no
+/// thread is interrupted at a random point.
+public enum ProcessSignals {
+    private static func terminationSet() -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        return set
+    }
+
+    /// Blocks SIGINT and SIGTERM in the calling thread (call first, from the main thread).
+    public static func blockTermination() {
+        var set = terminationSet()
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Waits for SIGINT or SIGTERM and returns its number.
+    public static func waitForTermination() -> Int32 {
+        var set = terminationSet()
+        var signal: Int32 = 0
+        while sigwait(&set, &signal) != 0 {}
+        return signal
+    }
+}

@@ -1,0 +1,220 @@
+import DalyProtocol
+import Glibc
+import LinuxHardware
+import Synchronization
+
+/// How the simulated BMS behaves on its wire.
+public struct SimulatedDalyBMSConfiguration: Sendable, Equatable {
+    public var addressMode: DalyAddressMode
+    /// Time from the last request byte crossing the wire to the first reply byte (real units: 50–80 ms).
+    public var replyLatency: Duration
+    /// Line rate; every byte takes 10 bit times (8N1) in both directions.
+    public var baud: Int
+    /// Simulated time runs this many times faster: pacing and latencies shrink by this factor.
+    public var speed: Double
+    public var faults: [DalyFaultRule]
+    public var seed: UInt64
+    /// Extra delay of a `late` reply (beyond any sane client timeout).
+    public var lateDelay: Duration
+    /// Delay of an `echo` (real units: 1–5 ms).
+    public var echoDelay: Duration
+
+    public init(
+        addressMode: DalyAddressMode = .both, replyLatency: Duration = .milliseconds(60), baud: Int = 9600,
+        speed: Double = 1, faults: [DalyFaultRule] = [], seed: UInt64 = 1,
+        lateDelay: Duration = .milliseconds(1500), echoDelay: Duration = .milliseconds(3)
+    ) {
+        self.addressMode = addressMode
+        self.replyLatency = replyLatency
+        self.baud = baud
+        self.speed = max(speed, 0.001)
+        self.faults = faults
+        self.seed = seed
+        self.lateDelay = lateDelay
+        self.echoDelay = echoDelay
+    }
+
+    /// One byte on the wire at 8N1, scaled by `speed`.
+    public var byteTime: Duration { .seconds(10.0 / Double(baud) / speed) }
+
+    func scaled(_ duration: Duration) -> Duration { duration / speed }
+}
+
+/// What the simulated BMS has seen and done.
+public struct SimulatedDalyBMSStatistics: Sendable, Equatable {
+    public var requests = 0
+    public var replies = 0
+    public var ignored = 0
+    public var injected: [DalyFault: Int] = [:]
+}
+
+/// A protocol-faithful Daly BMS on a pseudo-terminal (protocol §4), for tests, demos and `--simulate`.
+///
+/// A thread of its own reads requests from the pty master, counts a request as received only when its 13 bytes
+/// would have crossed a 9600 8N1 wire, answers after the reply latency, and writes each reply byte when it would
+/// have arrived. Faults strike per request with their probability, from a seeded generator. The battery state is
+/// shared behind a mutex: the battery physics of `--simulate` and the tests change it while the BMS answers.
+public final class SimulatedDalyBMS: Sendable {
+    public let configuration: SimulatedDalyBMSConfiguration
+    public let pty: PseudoTerminal
+    private let shared: Mutex<Shared>
+    private let wake: WakePipe
+    private let thread: Mutex<OwnedThread?> = Mutex(nil)
+
+    struct Shared {
+        var state: DalyBMSState
+        var faults: [DalyFaultRule]
+        var statistics = SimulatedDalyBMSStatistics()
+    }
+
+    /// Opens the pty, links its slave at `linkPath` and starts answering.
+    public init(
+        linkPath: String?, state: DalyBMSState, configuration: SimulatedDalyBMSConfiguration = .init()
+    ) throws(Errno) {
+        self.configuration = configuration
+        self.pty = try PseudoTerminal(linkPath: linkPath)
+        self.shared = Mutex(Shared(state: state, faults: configuration.faults))
+        self.wake = try WakePipe()
+        let wire = SimulatedBMSWire(bms: self)
+        thread.withLock { $0 = OwnedThread(name: "daly-sim") { wire.run() } }
+    }
+
+    /// The path a client opens: the link if one was made, else the pty slave.
+    public var devicePath: String { pty.linkPath ?? pty.slavePath }
+
+    /// Stops the thread, closes the pty and removes the link. Idempotent.
+    public func stop() {
+        guard let running = thread.withLock({ t -> OwnedThread? in defer { t = nil }; return t }) else { return }
+        wake.signal()
+        running.join()
+        pty.close()
+    }
+
+    deinit { stop() }
+
+    /// Reads or changes the battery state atomically.
+    public func withState<R: Sendable>(_ body: (inout DalyBMSState) -> R) -> R {
+        shared.withLock { body(&$0.state) }
+    }
+
+    public var state: DalyBMSState { shared.withLock { $0.state } }
+
+    /// Replaces the active faults.
+    public func setFaults(_ faults: [DalyFaultRule]) { shared.withLock { $0.faults = faults } }
+
+    public var statistics: SimulatedDalyBMSStatistics { shared.withLock { $0.statistics } }
+
+    // MARK: Called on the wire thread
+
+    fileprivate var wakeFD: Int32 { wake.readFD }
+
+    /// Decides the faults and computes the reply for one request; nil frames mean silence.
+    fileprivate func handle(_ request: DalyFrame, rng: inout SplitMix64) -> (frames: [DalyFrame]?, faults: Set<DalyFault>) {
+        shared.withLock { shared in
+            shared.statistics.requests += 1
+            var struck = Set<DalyFault>()
+            for rule in shared.faults where Double.random(in: 0..<1, using: &rng) < rule.probability {
+                struck.insert(rule.fault)
+            }
+            let responder = DalyBMSResponder(addressMode: configuration.addressMode,
+                                             garbageReservedBytes: struck.contains(.garbage))
+            // Silence and echoes do not change the state: the request never reached the firmware.
+            let frames = struck.contains(.sleep) || struck.contains(.echo)
+                ? nil : responder.respond(to: request, state: &shared.state)
+            for fault in struck { shared.statistics.injected[fault, default: 0] += 1 }
+            if frames == nil && !struck.contains(.echo) { shared.statistics.ignored += 1 } else { shared.statistics.replies += 1 }
+            return (frames, struck)
+        }
+    }
+}
+
+/// The simulated BMS's side of the wire: pacing, latency and fault bytes. Lives on the simulator's thread only.
+private final class SimulatedBMSWire: @unchecked Sendable {
+    // @unchecked: created on the caller's thread, then touched only by the one OwnedThread that runs `run()`.
+    private unowned let bms: SimulatedDalyBMS
+    private let byteTime: Duration
+    private var scanner = DalyFrameScanner()
+    private var rxFree = ContinuousClock.now
+    private var txFree = ContinuousClock.now
+    private var outbound: [(byte: UInt8, at: ContinuousClock.Instant)] = []
+    private var outboundHead = 0
+    private var lastFrame: DalyFrame?
+    private var rng: SplitMix64
+
+    init(bms: SimulatedDalyBMS) {
+        self.bms = bms
+        self.byteTime = bms.configuration.byteTime
+        self.rng = SplitMix64(seed: bms.configuration.seed)
+    }
+
+    func run() {
+        let master = bms.pty.masterFD
+        var descriptors = [pollfd(fd: master, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: bms.wakeFD, events: Int16(POLLIN), revents: 0)]
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while true {
+            flushDueBytes(to: master)
+            let timeout = outboundHead < outbound.count ? outbound[outboundHead].at.nanosecondsFromNow() : -1
+            descriptors[0].revents = 0
+            descriptors[1].revents = 0
+            let ready = waitForEvents(&descriptors, timeoutNanoseconds: timeout)
+            if ready < 0 && errno != EINTR { return }
+            if descriptors[1].revents != 0 { return }
+            if descriptors[0].revents & Int16(POLLIN) != 0 {
+                let count = buffer.withUnsafeMutableBytes { read(master, $0.baseAddress, $0.count) }
+                if count > 0 { receive(buffer[0..<count], at: .now) }
+            }
+        }
+    }
+
+    /// Each received byte finishes crossing the wire one byte time after the previous one (or after it was
+    /// written, if the line was idle); a request is handled when its last byte has crossed.
+    private func receive(_ bytes: ArraySlice<UInt8>, at now: ContinuousClock.Instant) {
+        for byte in bytes {
+            rxFree = max(now, rxFree) + byteTime
+            scanner.append(CollectionOfOne(byte))
+            while let request = scanner.next() { answer(request, receivedAt: rxFree) }
+        }
+    }
+
+    private func answer(_ request: DalyFrame, receivedAt: ContinuousClock.Instant) {
+        let config = bms.configuration
+        let (frames, faults) = bms.handle(request, rng: &rng)
+        if faults.contains(.echo) {
+            send(request.bytes, notBefore: receivedAt + config.scaled(config.echoDelay))
+            return
+        }
+        guard let frames, !frames.isEmpty else { return }
+        let bytes = FaultedReply(faults: faults).bytes(for: frames, stale: lastFrame, using: &rng)
+        let delay = faults.contains(.late) ? config.lateDelay : config.replyLatency
+        send(bytes, notBefore: receivedAt + config.scaled(delay))
+        lastFrame = frames.last
+    }
+
+    /// Queues bytes back to back from `notBefore` (or when the line is free), each due when it has fully arrived.
+    private func send(_ bytes: [UInt8], notBefore: ContinuousClock.Instant) {
+        if outboundHead == outbound.count {
+            outbound.removeAll(keepingCapacity: true)
+            outboundHead = 0
+        }
+        var start = max(notBefore, txFree)
+        for byte in bytes {
+            start = start + byteTime
+            outbound.append((byte, start))
+        }
+        txFree = start
+    }
+
+    private func flushDueBytes(to fd: Int32) {
+        let now = ContinuousClock.now
+        var due: [UInt8] = []
+        var index = outboundHead
+        while index < outbound.count, outbound[index].at <= now {
+            due.append(outbound[index].byte)
+            index += 1
+        }
+        guard !due.isEmpty else { return }
+        let written = due.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if written > 0 { outboundHead += written }
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import DalyProtocol
+import Foundation
+import LinuxHardware
+import Simulator
+
+/// `dalygate sim-bms`: only the simulated Daly BMS, on a pseudo-terminal linked at a path, until SIGTERM/SIGINT.
+struct SimBMSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim-bms",
+        abstract: "Run a protocol-faithful simulated Daly BMS on a pseudo-terminal.",
+        discussion: "Faults: " + DalyFault.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ")
+            + ". Give NAME to strike every reply or NAME:P for a probability P per reply.")
+
+    @Option(help: "Path of the symlink to the pseudo-terminal slave; clients open it as their serial port.")
+    var link: String
+
+    @Option(help: "Number of cells (1-48).")
+    var cells: Int = 4
+
+    @Option(help: "Number of temperature sensors (0-16).")
+    var temps: Int = 1
+
+    @Option(help: "Host addresses answered: 0x40, 0x80 or both.")
+    var addressMode: String = "both"
+
+    @Option(help: "Inject a fault: NAME or NAME:PROBABILITY (repeatable).")
+    var fault: [String] = []
+
+    @Option(name: .customLong("latency-ms"), help: "Reply latency after the request has crossed the wire.")
+    var latencyMilliseconds: Int = 60
+
+    @Option(help: "Seed of the fault generator.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Average cell voltage in mV.")
+    var cellMv: Int = 3300
+
+    @Option(help: "State of charge in percent.")
+    var soc: Double = 50
+
+    @Option(help: "Pack current in A, positive while charging.")
+    var current: Double = 0
+
+    @Flag(help: "Report the current with the opposite sign, as some firmwares do.")
+    var invertCurrent = false
+
+    func validate() throws {
+        guard StatusInfo.cellRange.contains(cells) else { throw ValidationError("--cells must be 1...48") }
+        guard StatusInfo.sensorRange.contains(temps) else { throw ValidationError("--temps must be 0...16") }
+        guard DalyAddressMode(rawValue: addressMode) != nil else {
+            throw ValidationError("--address-mode must be 0x40, 0x80 or both")
+        }
+        for text in fault where DalyFaultRule(parsing: text) == nil {
+            throw ValidationError("unknown fault '\(text)': use one of "
+                                  + DalyFault.allCases.map(\.rawValue).joined(separator: ", ") + ", optionally :P")
+        }
+        guard (0...5000).contains(latencyMilliseconds) else { throw ValidationError("--latency-ms must be 0...5000") }
+        guard (0...100).contains(soc) else { throw ValidationError("--soc must be 0...100") }
+        guard (1000...5000).contains(cellMv) else { throw ValidationError("--cell-mv must be 1000...5000") }
+    }
+
+    func run() throws {
+        ProcessSignals.blockTermination()
+        var state = DalyBMSState(cells: cells, cellMillivolts: UInt16(cellMv), temperatureSensors: temps,
+                                 socPercent: soc, current: current)
+        state.reportedCurrentSign = invertCurrent ? -1 : 1
+        let configuration = SimulatedDalyBMSConfiguration(
+            addressMode: DalyAddressMode(rawValue: addressMode)!, replyLatency: .milliseconds(latencyMilliseconds),
+            faults: fault.compactMap(DalyFaultRule.init(parsing:)), seed: seed)
+        let bms: SimulatedDalyBMS
+        do {
+            bms = try SimulatedDalyBMS(linkPath: link, state: state, configuration: configuration)
+        } catch {
+            throw fail("cannot create the simulated BMS at \(link): \(error)")
+        }
+        let faults = configuration.faults.isEmpty ? "no faults" : "faults " + configuration.faults.map(\.description).joined(separator: ", ")
+        print("simulated Daly BMS: \(cells) cells, \(temps) sensors, address \(addressMode), \(faults);"
+              + " \(link) -> \(bms.pty.slavePath)")
+        FileHandle.standardOutput.synchronizeFile()
+        _ = ProcessSignals.waitForTermination()
+        let stats = bms.statistics
+        bms.stop()
+        print("stopped after \(stats.requests) requests, \(stats.replies) replies")
+    }
+}
