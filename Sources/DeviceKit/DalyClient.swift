@@ -223,9 +223,8 @@ public final class DalyClient {
         accept: (DalyFrame) throws(DalyResponseError) -> Void
     ) throws(DalyClientError) -> AttemptResult {
         let command = request.command ?? .reset
-        let checksumFailuresBefore = scanner.checksumFailures
         do {
-            statistics.discardedBytes += try port.discardInput() + scanner.bufferedCount
+            statistics.discardedBytes += try port.discardInput() + scanner.bufferedCount + scanner.discardedBytes
             scanner = DalyFrameScanner()
             statistics.requests += 1
             try port.write(request.bytes)
@@ -247,8 +246,7 @@ public final class DalyClient {
             if bytes.isEmpty {
                 // Deadline passed. With all required frames in, missing padding frames are no failure.
                 if collector.hasRequired { return .success(collector.ordered) }
-                return .failure(classifyTimeout(sawWrongCommand: sawWrongCommand, rejection: rejection,
-                                                checksumFailures: scanner.checksumFailures - checksumFailuresBefore),
+                return .failure(classifyTimeout(sawWrongCommand: sawWrongCommand, rejection: rejection),
                                 "frames \(collector.missing) missing")
             }
             scanner.append(bytes)
@@ -273,14 +271,13 @@ public final class DalyClient {
         }
     }
 
-    private func classifyTimeout(
-        sawWrongCommand: Bool, rejection: DalyResponseError?, checksumFailures: Int
-    ) -> DalyClientError.Kind {
+    /// Why an attempt ended without its reply, from what this attempt's scanner saw.
+    private func classifyTimeout(sawWrongCommand: Bool, rejection: DalyResponseError?) -> DalyClientError.Kind {
         if let rejection {
             if case .notAcknowledged = rejection { return .notAcknowledged }
             return .implausible
         }
-        if checksumFailures > 0 { return .checksum }
+        if scanner.checksumFailures > 0 { return .checksum }
         if scanner.bufferedCount > 0 || scanner.discardedBytes > 0 { return .shortFrame }
         if sawWrongCommand { return .wrongCommand }
         return .timeout

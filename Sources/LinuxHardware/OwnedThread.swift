@@ -28,9 +28,14 @@ public final class OwnedThread: Sendable {
         handle = thread
     }
 
-    /// Waits for the thread to finish. Call once.
+    /// Waits for the thread to finish. Call once, and not after `detach()`.
     public func join() {
         pthread_join(handle, nil)
+    }
+
+    /// Lets the thread finish on its own (its resources are freed when it ends). Call once, instead of `join()`.
+    public func detach() {
+        pthread_detach(handle)
     }
 }
 

@@ -55,10 +55,11 @@ public struct DalyBMSState: Sendable, Equatable {
 
     public var effectivePackThresholds: VoltageThresholds {
         if let packThresholds { return packThresholds }
-        let n = UInt16(cellMillivolts.count)
+        let n = cellMillivolts.count
         let t = cellThresholds
-        return VoltageThresholds(highLevel1: t.highLevel1 * n / 100, highLevel2: t.highLevel2 * n / 100,
-                                 lowLevel1: t.lowLevel1 * n / 100, lowLevel2: t.lowLevel2 * n / 100)
+        func pack(_ cellMillivolts: UInt16) -> UInt16 { UInt16(clamping: Int(cellMillivolts) * n / 100) }
+        return VoltageThresholds(highLevel1: pack(t.highLevel1), highLevel2: pack(t.highLevel2),
+                                 lowLevel1: pack(t.lowLevel1), lowLevel2: pack(t.lowLevel2))
     }
 
     public var chargeState: ChargeState {

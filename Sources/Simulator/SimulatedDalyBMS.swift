@@ -135,7 +135,8 @@ private final class SimulatedBMSWire: @unchecked Sendable {
     private let byteTime: Duration
     private var scanner = DalyFrameScanner()
     private var rxFree = ContinuousClock.now
-    private var txFree = ContinuousClock.now
+    /// Stretches of the outgoing line already taken by queued replies, in time order.
+    private var busy: [(start: ContinuousClock.Instant, end: ContinuousClock.Instant)] = []
     private var outbound: [(byte: UInt8, at: ContinuousClock.Instant)] = []
     private var outboundHead = 0
     private var lastFrame: DalyFrame?
@@ -191,18 +192,29 @@ private final class SimulatedBMSWire: @unchecked Sendable {
         lastFrame = frames.last
     }
 
-    /// Queues bytes back to back from `notBefore` (or when the line is free), each due when it has fully arrived.
+    /// Queues bytes back to back in the first idle stretch of the line from `notBefore` on, each due when it has
+    /// fully arrived. A late reply therefore holds the line only while it is actually being sent: replies to later
+    /// requests go out before it, as they would from a unit that answered one request slowly.
     private func send(_ bytes: [UInt8], notBefore: ContinuousClock.Instant) {
-        if outboundHead == outbound.count {
-            outbound.removeAll(keepingCapacity: true)
-            outboundHead = 0
+        let now = ContinuousClock.now
+        busy.removeAll { $0.end <= now }
+        let length = byteTime * bytes.count
+        var start = notBefore
+        for interval in busy where start + length > interval.start && start < interval.end {
+            start = interval.end
         }
-        var start = max(notBefore, txFree)
-        for byte in bytes {
-            start = start + byteTime
-            outbound.append((byte, start))
+        busy.append((start, start + length))
+        busy.sort { $0.start < $1.start }
+        var due = start
+        let scheduled = bytes.map { byte -> (byte: UInt8, at: ContinuousClock.Instant) in
+            due = due + byteTime
+            return (byte, due)
         }
-        txFree = start
+        outbound = Array(outbound[outboundHead...]) + scheduled
+        outboundHead = 0
+        if let last = outbound.dropLast(scheduled.count).last, last.at > start {
+            outbound.sort { $0.at < $1.at }
+        }
     }
 
     private func flushDueBytes(to fd: Int32) {

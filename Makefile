@@ -1,0 +1,48 @@
+# DalyGate: `make run` starts the gateway on simulated hardware, `make test` runs every test.
+# Both install what is missing first (Debian packages with apt-get, Python test tools with pip).
+
+SWIFT ?= swift
+PYTHON ?= python3
+APT_PACKAGES := pkg-config libmicrohttpd-dev libmosquitto-dev mosquitto mosquitto-clients libgpiod-dev libi2c-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .build/debug/dalygate
+
+.PHONY: all deps pydeps build test unit-test integration-test run bench clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+pydeps:
+	@$(PYTHON) -c "import pytest, dalybms, serial" 2>/dev/null || \
+		$(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore -r Tests/Integration/requirements.txt
+
+build: deps
+	$(SWIFT) build
+
+unit-test: build
+	$(SWIFT) test
+
+integration-test: build pydeps
+	$(PYTHON) -m pytest -q Tests/Integration
+
+test: unit-test integration-test
+
+# Until the gateway's `serve --simulate` lands: a simulated 4S BMS, polled once a second by `dalygate read`.
+run: build
+	@rm -f ./bms.tty; $(BIN) sim-bms --link ./bms.tty --cells 4 & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	while [ ! -L ./bms.tty ]; do sleep 0.1; done; \
+	while true; do clear 2>/dev/null; date; $(BIN) read --port ./bms.tty || true; sleep 1; done
+
+bench: deps
+	$(SWIFT) build -c release --product DalyBench
+	.build/release/DalyBench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,40 @@
+import DalyProtocol
+
+/// `make bench`: DalyGate's measured figures, each as a ratio against the physical limit it cannot beat.
+@main
+struct DalyBench {
+    static func main() throws {
+        let arguments = CommandLine.arguments.dropFirst()
+        let polls = arguments.first.flatMap { Int($0) } ?? 5
+        print("## BMS full poll against the wire (9600 8N1 bytes + 60 ms reply latency per command)\n")
+        print("| pack | host | polls | measured ms | limit ms | ratio |")
+        print("|---|---|---|---|---|---|")
+        for cells in [4, 16, 48] {
+            for host in [DalyHostAddress.pc, .bluetooth] {
+                let result = try PollBenchmark(cells: cells, host: host, polls: polls).run()
+                print("| \(cells)S | \(host) | \(polls) | \(ms(result.measured)) | \(ms(result.limit)) | "
+                      + "\(fixed(result.ratio, 3)) |")
+            }
+        }
+        let rate = try CodecBenchmark(frames: 2_000_000).run()
+        print("\n## Codec\n")
+        print("Scanner + typed decode: \(Int(rate)) frames/s; the wire delivers at most \(fixed(9600.0 / 10 / 13, 1))"
+              + " frames/s, so the codec is \(Int(rate / (9600.0 / 10 / 13)))x the line rate.")
+    }
+
+    static func ms(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return fixed(Double(seconds) * 1000 + Double(attoseconds) / 1e15, 1)
+    }
+
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        let scale = (0..<digits).reduce(1.0) { value, _ in value * 10 }
+        let rounded = (value * scale).rounded() / scale
+        var text = String(rounded)
+        if let dot = text.firstIndex(of: ".") {
+            let decimals = text.distance(from: dot, to: text.endIndex) - 1
+            if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
+        }
+        return text
+    }
+}

@@ -1,0 +1,96 @@
+import DalyProtocol
+import DeviceKit
+import LinuxHardware
+import Simulator
+
+/// Full-poll time of DalyClient against the simulated BMS at real line rate, and the physical limit it is held to:
+/// every byte of every request and reply at 9600 8N1 plus the BMS's reply latency per command.
+struct PollBenchmark {
+    let cells: Int
+    let host: DalyHostAddress
+    let sensors = 1
+    let latency = Duration.milliseconds(60)
+    let polls: Int
+
+    struct Result {
+        let label: String
+        let measured: Duration
+        let limit: Duration
+        var ratio: Double { measured / limit }
+    }
+
+    /// Bytes on the wire for one full poll: 9 requests and every reply frame, 13 bytes each.
+    var wireFrames: Int {
+        let single = DalyCommand.fullPoll.count - 2
+        let cellFrames = host.replyFrameCount(for: .cellVoltages, cells: cells, temperatureSensors: sensors)
+        let tempFrames = host.replyFrameCount(for: .temperatures, cells: cells, temperatureSensors: sensors)
+        return DalyCommand.fullPoll.count + single + cellFrames + tempFrames
+    }
+
+    var limit: Duration {
+        let byteTime = Duration.seconds(10.0 / 9600.0)
+        return byteTime * (wireFrames * DalyFrame.length) + latency * DalyCommand.fullPoll.count
+    }
+
+    func run() throws -> Result {
+        let bms = try SimulatedDalyBMS(linkPath: nil, state: DalyBMSState(cells: cells, temperatureSensors: sensors),
+                                       configuration: .init(replyLatency: latency))
+        defer { bms.stop() }
+        let client = DalyClient(port: try TermiosSerialPort(path: bms.pty.slavePath),
+                                configuration: .init(hostAddress: host))
+        _ = try client.poll()  // warm-up
+        let clock = ContinuousClock()
+        var total = Duration.zero
+        for _ in 0..<polls {
+            total += try clock.measure { _ = try client.poll() }
+        }
+        return Result(label: "\(cells)S, host \(host)", measured: total / polls, limit: limit)
+    }
+}
+
+/// Frames per second through the scanner and the typed decoders, on a stream of real-shaped replies.
+struct CodecBenchmark {
+    let frames: Int
+
+    func run() throws -> Double {
+        var state = DalyBMSState(cells: 16, temperatureSensors: 2)
+        let responder = DalyBMSResponder(addressMode: .both, garbageReservedBytes: true)
+        var stream: [UInt8] = []
+        for command in DalyCommand.fullPoll {
+            for frame in responder.respond(to: DalyRequest.read(command), state: &state) ?? [] {
+                stream += [0xFF, 0x00] + frame.bytes
+            }
+        }
+        let framesPerStream = DalyCommand.fullPoll.count - 2 + 6 + 1
+        let repeats = frames / framesPerStream
+        let clock = ContinuousClock()
+        var decoded = 0
+        let elapsed = try clock.measure {
+            var scanner = DalyFrameScanner()
+            for _ in 0..<repeats {
+                scanner.append(stream)
+                while let frame = scanner.next() {
+                    decoded += try Self.decode(frame)
+                }
+            }
+        }
+        precondition(decoded == repeats * framesPerStream, "decoded \(decoded) frames")
+        return Double(decoded) / (Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+    }
+
+    private static func decode(_ frame: DalyFrame) throws -> Int {
+        switch frame.command {
+        case .packMeasurements: _ = try PackMeasurement(frame: frame)
+        case .minMaxCellVoltage: _ = try CellVoltageRange(frame: frame)
+        case .minMaxTemperature: _ = try TemperatureRange(frame: frame)
+        case .mosfetStatus: _ = try MosfetStatus(frame: frame)
+        case .statusInfo: _ = try StatusInfo(frame: frame)
+        case .cellVoltages: _ = try CellVoltageFrame(frame: frame)
+        case .temperatures: _ = try TemperatureFrame(frame: frame)
+        case .balanceState: _ = try BalanceState(frame: frame)
+        case .failureCodes: _ = try AlarmFlags(frame: frame)
+        default: return 0
+        }
+        return 1
+    }
+}
