@@ -1,0 +1,111 @@
+import CLinuxHardware
+import DeviceKit
+import Glibc
+
+/// A GPIO chip at /dev/gpiochipN through the kernel's v2 character-device uAPI (no sysfs, no libgpiod).
+public final class LinuxGPIOChip: GPIOChip {
+    public let path: String
+    private let fd: Int32
+
+    public init(path: String) throws(GPIOError) {
+        self.path = path
+        let opened = retryingOnInterrupt { open(path, O_RDWR | O_CLOEXEC) }
+        switch opened {
+        case .failure(let error):
+            switch error.code {
+            case ENOENT:
+                throw GPIOError(kind: .chipMissing, path: path, message: "no such GPIO chip: check the chip number (gpiodetect)")
+            case EACCES, EPERM:
+                throw GPIOError(kind: .permissionDenied, path: path,
+                                message: "permission denied: add the user to the gpio group or run as root")
+            default:
+                throw GPIOError(kind: .io, path: path, message: "cannot open: \(error)")
+            }
+        case .success(let fd):
+            self.fd = fd
+        }
+        do {
+            _ = try info()
+        } catch {
+            close(fd)
+            throw GPIOError(kind: .notAChip, path: path, message: "not a GPIO chip (\(error.message))")
+        }
+    }
+
+    deinit { close(fd) }
+
+    public func info() throws(GPIOError) -> GPIOChipInfo {
+        var name = [CChar](repeating: 0, count: 32), label = [CChar](repeating: 0, count: 32)
+        var lines: UInt32 = 0
+        guard gw_gpio_chip_info(fd, &name, name.count, &label, label.count, &lines) == 0 else {
+            throw GPIOError(kind: .io, path: path, message: errnoMessage())
+        }
+        return GPIOChipInfo(name: String(nulTerminated: name), label: String(nulTerminated: label), lines: lines)
+    }
+
+    public func request(_ lines: [GPIOLineConfiguration], consumer: String) throws(GPIOError) -> any GPIOLineRequest {
+        var outputMask: UInt64 = 0, initial: UInt64 = 0, pullDown: UInt64 = 0
+        for (index, line) in lines.enumerated() {
+            let bit = UInt64(1) << UInt64(index)
+            switch line.direction {
+            case .output(let value):
+                outputMask |= bit
+                if value { initial |= bit }
+            case .input(let pulled):
+                if pulled { pullDown |= bit }
+            }
+        }
+        let offsets = lines.map(\.offset)
+        let requestFD = gw_gpio_request_lines(fd, offsets, UInt32(offsets.count), outputMask, initial, pullDown, consumer)
+        guard requestFD >= 0 else {
+            let code = errno
+            let kind: GPIOError.Kind = code == EBUSY ? .lineBusy : code == EINVAL ? .lineInvalid : .io
+            throw GPIOError(kind: kind, path: path, message: "cannot request lines \(offsets): \(errnoMessage(code))")
+        }
+        return LinuxGPIOLineRequest(fd: requestFD, offsets: offsets, path: path)
+    }
+}
+
+/// Lines held through a v2 line-request descriptor; closing it releases them.
+final class LinuxGPIOLineRequest: GPIOLineRequest {
+    private let fd: Int32
+    private let offsets: [UInt32]
+    private let path: String
+
+    init(fd: Int32, offsets: [UInt32], path: String) {
+        self.fd = fd
+        self.offsets = offsets
+        self.path = path
+    }
+
+    deinit { close(fd) }
+
+    private func mask(_ requested: [UInt32]) throws(GPIOError) -> UInt64 {
+        var mask: UInt64 = 0
+        for offset in requested {
+            guard let index = offsets.firstIndex(of: offset) else {
+                throw GPIOError(kind: .lineInvalid, path: path, message: "line \(offset) was not requested")
+            }
+            mask |= UInt64(1) << UInt64(index)
+        }
+        return mask
+    }
+
+    func values(_ requested: [UInt32]) throws(GPIOError) -> [UInt32: Bool] {
+        var bits: UInt64 = 0
+        guard gw_gpio_get_values(fd, try mask(requested), &bits) == 0 else {
+            throw GPIOError(kind: .io, path: path, message: "reading lines failed: \(errnoMessage())")
+        }
+        return Dictionary(uniqueKeysWithValues: requested.map { offset in
+            (offset, bits & (UInt64(1) << UInt64(offsets.firstIndex(of: offset)!)) != 0)
+        })
+    }
+
+    func set(_ values: [UInt32: Bool]) throws(GPIOError) {
+        var bits: UInt64 = 0
+        for (offset, on) in values where on { bits |= try mask([offset]) }
+        guard gw_gpio_set_values(fd, try mask(Array(values.keys)), bits) == 0 else {
+            throw GPIOError(kind: .io, path: path, message: "driving lines failed: \(errnoMessage())")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import CLinuxHardware
+import DeviceKit
+import Glibc
+
+/// An I2C adapter at /dev/i2c-N (the i2c-dev driver): combined write/read transactions through ioctl(I2C_RDWR).
+public final class LinuxI2CBus: I2CBus {
+    public let path: String
+    private let fd: Int32
+
+    /// Opens the adapter and checks that it is one (ioctl I2C_FUNCS).
+    public init(path: String) throws(I2CError) {
+        self.path = path
+        let opened = retryingOnInterrupt { open(path, O_RDWR | O_CLOEXEC) }
+        switch opened {
+        case .failure(let error):
+            switch error.code {
+            case ENOENT:
+                throw I2CError(kind: .busMissing, path: path,
+                               message: "no such I2C bus: enable I2C (raspi-config) and load i2c-dev, or fix the bus number")
+            case EACCES, EPERM:
+                throw I2CError(kind: .permissionDenied, path: path,
+                               message: "permission denied: add the user to the i2c group or run as root")
+            default:
+                throw I2CError(kind: .io, path: path, message: "cannot open: \(error)")
+            }
+        case .success(let fd):
+            self.fd = fd
+        }
+        guard gw_i2c_functionality(fd) >= 0 else {
+            let error = Errno(errno)
+            close(fd)
+            throw I2CError(kind: .notAnAdapter, path: path, message: "not an I2C adapter (\(error))")
+        }
+    }
+
+    deinit { close(fd) }
+
+    public func transfer(address: UInt8, write: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
+        var input = [UInt8](repeating: 0, count: readCount)
+        let result = write.withUnsafeBufferPointer { output in
+            input.withUnsafeMutableBufferPointer { input in
+                gw_i2c_transfer(fd, UInt16(address), output.baseAddress, UInt16(output.count), input.baseAddress,
+                                UInt16(readCount))
+            }
+        }
+        guard result == 0 else {
+            let code = errno
+            if code == ENXIO || code == EREMOTEIO || code == EIO {
+                throw I2CError(kind: .noAcknowledge, path: path, address: address,
+                               message: "no device acknowledges: check wiring, power and the address")
+            }
+            throw I2CError(kind: .io, path: path, address: address, message: "transfer failed: \(errnoMessage(code))")
+        }
+        return input
+    }
+}
