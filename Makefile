@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := pkg-config libmicrohttpd-dev libmosquitto-dev mosquitto mosquitto-clients libgpiod-dev libi2c-dev
+APT_PACKAGES := pkg-config libsqlite3-dev libmicrohttpd-dev libmosquitto-dev mosquitto mosquitto-clients libgpiod-dev libi2c-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/dalygate
 

@@ -16,6 +16,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure codec of the Daly A5 UART protocol: no I/O, no Glibc.
@@ -24,6 +29,18 @@ let package = Package(
         .target(name: "DeviceKit", dependencies: ["DalyProtocol"], swiftSettings: swiftSettings),
         // What Swift cannot call directly: ppoll, posix_openpt, ioctl request macros.
         .target(name: "CLinuxHardware", cSettings: [.define("_GNU_SOURCE")]),
+        // The gateway's heart: the 1 s tick, juepi's automation, energy, commands, events, persistence.
+        .target(
+            name: "Controller",
+            dependencies: [
+                "DalyProtocol", "DeviceKit",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Real Linux backends: termios serial ports and pseudo-terminals.
         .target(
             name: "LinuxHardware",
@@ -39,8 +56,10 @@ let package = Package(
         .executableTarget(
             name: "dalygate",
             dependencies: [
-                "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator",
+                "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "Controller",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -52,8 +71,14 @@ let package = Package(
         ),
         .testTarget(name: "DalyProtocolTests", dependencies: ["DalyProtocol"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "ControllerTests",
+            dependencies: ["Controller", "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DeviceKitTests",
             dependencies: ["DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator"],
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -2,10 +2,11 @@ import ArgumentParser
 
 /// The `dalygate` command: the gateway and its tools.
 @main
-struct DalyGate: ParsableCommand {
+struct DalyGate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dalygate",
         abstract: "Gateway for Daly-BMS-guarded LiFePO4 batteries.",
-        subcommands: [ReadCommand.self, SimBMSCommand.self, ProbeCommand.self]
+        subcommands: [ServeCommand.self, ReadCommand.self, SimBMSCommand.self, ProbeCommand.self],
+        defaultSubcommand: ServeCommand.self
     )
 }

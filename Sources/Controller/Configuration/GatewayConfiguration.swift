@@ -1,0 +1,131 @@
+import Foundation
+import Yams
+
+/// Where DalyGate keeps its SQLite state.
+public struct StateSettings: Codable, Equatable, Sendable {
+    public var directory = "/var/lib/dalygate"
+    /// Seconds between writes of the energy counters and relay targets (what kill -9 can lose at most).
+    public var writeIntervalSeconds = 5.0
+    public var historyDays = 30
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case directory = "dir"
+        case writeIntervalSeconds = "write_interval_s"
+        case historyDays = "history_days"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = StateSettings()
+        directory = try c.value(.directory, or: d.directory)
+        writeIntervalSeconds = try c.value(.writeIntervalSeconds, or: d.writeIntervalSeconds)
+        historyDays = try c.value(.historyDays, or: d.historyDays)
+        guard writeIntervalSeconds >= 0.1 else {
+            throw ConfigurationError(key: "state.write_interval_s", message: "must be at least 0.1")
+        }
+    }
+}
+
+/// The simulated world of `serve --simulate`.
+public struct SimulationSettings: Codable, Equatable, Sendable {
+    public var speed = 1.0
+    /// Simulated time of day at start, in hours.
+    public var startHour = 6.0
+    public var cells = 4
+    public var cellCapacityAh = 13.0
+    public var startSOCPercent = 50.0
+    /// Peak solar charge current at noon.
+    public var solarPeakCurrent = 4.5
+    /// Current the load draws while the load relay is on.
+    public var loadCurrent = 2.5
+    /// Fault injection into the simulated BMS (as `sim-bms --fault`).
+    public var bmsFaults: [String] = []
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case speed, cells
+        case startHour = "start_hour"
+        case cellCapacityAh = "cell_capacity_ah"
+        case startSOCPercent = "start_soc_pct"
+        case solarPeakCurrent = "solar_peak_a"
+        case loadCurrent = "load_a"
+        case bmsFaults = "bms_faults"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SimulationSettings()
+        speed = try c.value(.speed, or: d.speed)
+        startHour = try c.value(.startHour, or: d.startHour)
+        cells = try c.value(.cells, or: d.cells)
+        cellCapacityAh = try c.value(.cellCapacityAh, or: d.cellCapacityAh)
+        startSOCPercent = try c.value(.startSOCPercent, or: d.startSOCPercent)
+        solarPeakCurrent = try c.value(.solarPeakCurrent, or: d.solarPeakCurrent)
+        loadCurrent = try c.value(.loadCurrent, or: d.loadCurrent)
+        bmsFaults = try c.value(.bmsFaults, or: d.bmsFaults)
+        guard speed > 0 && speed <= 100_000 else { throw ConfigurationError(key: "simulation.speed", message: "must be 0...100000") }
+        guard (1...48).contains(cells) else { throw ConfigurationError(key: "simulation.cells", message: "must be 1...48") }
+        guard (0...100).contains(startSOCPercent) else {
+            throw ConfigurationError(key: "simulation.start_soc_pct", message: "must be 0...100")
+        }
+    }
+}
+
+/// The whole YAML config file: every section optional, every key defaulted, unknown keys refused.
+public struct GatewayConfiguration: Codable, Equatable, Sendable {
+    public var bms = BMSSettings()
+    public var shunt = ShuntSettings()
+    public var panel = PanelSettings()
+    public var automation = AutomationSettings()
+    public var state = StateSettings()
+    public var simulation = SimulationSettings()
+    /// HTTP and MQTT sections are kept as raw values here and decoded by their own modules.
+    public var http = HTTPSettings()
+    public var mqtt = MQTTSettings()
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case bms, shunt, panel, automation, state, simulation, http, mqtt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        bms = try c.value(.bms, or: BMSSettings())
+        shunt = try c.value(.shunt, or: ShuntSettings())
+        panel = try c.value(.panel, or: PanelSettings())
+        automation = try c.value(.automation, or: AutomationSettings())
+        state = try c.value(.state, or: StateSettings())
+        simulation = try c.value(.simulation, or: SimulationSettings())
+        http = try c.value(.http, or: HTTPSettings())
+        mqtt = try c.value(.mqtt, or: MQTTSettings())
+    }
+
+    /// Parses YAML; an empty document is all defaults.
+    public static func parse(yaml: String) throws(ConfigurationError) -> GatewayConfiguration {
+        if yaml.allSatisfy({ $0.isWhitespace }) { return GatewayConfiguration() }
+        do {
+            return try YAMLDecoder().decode(GatewayConfiguration.self, from: yaml)
+        } catch let error as ConfigurationError {
+            throw error
+        } catch let error as DecodingError {
+            throw ConfigurationError(error)
+        } catch {
+            throw ConfigurationError(key: "", message: "not valid YAML: \(error)")
+        }
+    }
+
+    /// Reads and parses a config file.
+    public static func load(path: String) throws(ConfigurationError) -> GatewayConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(key: "", message: "cannot read \(path)")
+        }
+        return try parse(yaml: String(decoding: data, as: UTF8.self))
+    }
+}

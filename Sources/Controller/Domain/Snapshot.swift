@@ -1,0 +1,154 @@
+import DalyProtocol
+import DeviceKit
+import Foundation
+
+/// Everything the gateway knows after one tick, immutable, published atomically. HTTP, SSE and MQTT read only this.
+///
+/// `json` is the /api/v1/state document, encoded once when the snapshot is made, so readers never re-encode it.
+public struct Snapshot: Sendable {
+    public var sequence: UInt64
+    public var time: Date
+    public var uptime: Double
+    public var simulated: Bool
+    public var loadPolicy: LoadPolicy
+    public var bms: DalyReading?
+    public var bmsOK: Bool
+    public var bmsAge: Double?
+    public var bmsError: String?
+    public var shunt: ShuntReading?
+    public var shuntOK: Bool
+    public var shuntAge: Double?
+    public var energy: EnergyCounter
+    public var relays: [Output: Bool]
+    public var modes: [Output: OutputModeState]
+    public var changes: [Output: OutputChange]
+    public var relaysAvailable: Bool
+    public var display: DisplaySnapshot
+    public var gatewayAlarms: [String]
+    public private(set) var json: [UInt8] = []
+
+    /// What the OLED shows.
+    public struct DisplaySnapshot: Sendable, Equatable {
+        public var enabled: Bool
+        public var page: Int
+        public var lines: [String]
+        public var framebuffer: MonochromeFramebuffer
+        public init(enabled: Bool, page: Int, lines: [String], framebuffer: MonochromeFramebuffer) {
+            self.enabled = enabled
+            self.page = page
+            self.lines = lines
+            self.framebuffer = framebuffer
+        }
+    }
+
+    public init(sequence: UInt64, time: Date, uptime: Double, simulated: Bool, loadPolicy: LoadPolicy, bms: DalyReading?,
+                bmsOK: Bool, bmsAge: Double?, bmsError: String?, shunt: ShuntReading?, shuntOK: Bool, shuntAge: Double?,
+                energy: EnergyCounter, relays: [Output: Bool], modes: [Output: OutputModeState],
+                changes: [Output: OutputChange], relaysAvailable: Bool, display: DisplaySnapshot, gatewayAlarms: [String]) {
+        self.sequence = sequence
+        self.time = time
+        self.uptime = uptime
+        self.simulated = simulated
+        self.loadPolicy = loadPolicy
+        self.bms = bms
+        self.bmsOK = bmsOK
+        self.bmsAge = bmsAge
+        self.bmsError = bmsError
+        self.shunt = shunt
+        self.shuntOK = shuntOK
+        self.shuntAge = shuntAge
+        self.energy = energy
+        self.relays = relays
+        self.modes = modes
+        self.changes = changes
+        self.relaysAvailable = relaysAvailable
+        self.display = display
+        self.gatewayAlarms = gatewayAlarms
+        self.json = Array((try? Self.encoder.encode(StateDocument(self))) ?? Data("{}".utf8))
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// The MOSFET state last reported by the BMS.
+    public func mosfet(_ output: Output) -> Bool? {
+        output == .chargeMOS ? bms?.mosfets?.chargeMOS : output == .dischargeMOS ? bms?.mosfets?.dischargeMOS : relays[output]
+    }
+}
+
+/// Rounds for JSON: readings keep the digits their sources have, not binary noise.
+func rounded(_ value: Double, _ digits: Int) -> Double {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let result = (value * scale).rounded() / scale
+    return result == 0 ? 0 : result
+}
+
+/// The /api/v1/state document (design.md contract plus DalyGate's extra keys).
+struct StateDocument: Encodable {
+    struct Shunt: Encodable { let voltage_v: Double, current_a: Double, power_w: Double }
+    struct Energy: Encodable {
+        let wh: Double, max_wh: Double, soc_pct: Double, avg_power_1h_w: Double, power_w: Double
+        let charged_kwh: Double, discharged_kwh: Double
+    }
+    struct Relays: Encodable { let load: Bool, balancer: Bool }
+    struct OutputState: Encodable {
+        let on: Bool?, mode: OutputMode, hold_remaining_s: Double?, reason: String?, source: ChangeSource?
+        let changed_s_ago: Double?
+    }
+    struct Display: Encodable { let enabled: Bool, page: Int, lines: [String] }
+    struct Alarms: Encodable { let bms: [String], gateway: [String] }
+
+    let time: String
+    let uptime_s: Double
+    let simulated: Bool
+    let load_policy: LoadPolicy
+    let bms: DalyReading?
+    let bms_ok: Bool
+    let bms_age_s: Double?
+    let bms_error: String?
+    let shunt: Shunt?
+    let shunt_ok: Bool
+    let shunt_age_s: Double?
+    let energy: Energy
+    let relays: Relays
+    let relays_available: Bool
+    let outputs: [String: OutputState]
+    let display: Display
+    let alarms: Alarms
+
+    init(_ s: Snapshot) {
+        time = s.time.formatted(.iso8601)
+        uptime_s = rounded(s.uptime, 1)
+        simulated = s.simulated
+        load_policy = s.loadPolicy
+        bms = s.bms
+        bms_ok = s.bmsOK
+        bms_age_s = s.bmsAge.map { rounded($0, 1) }
+        bms_error = s.bmsError
+        shunt = s.shunt.map { Shunt(voltage_v: rounded($0.voltage, 3), current_a: rounded($0.current, 4),
+                                    power_w: rounded($0.power, 2)) }
+        shunt_ok = s.shuntOK
+        shunt_age_s = s.shuntAge.map { rounded($0, 1) }
+        let e = s.energy
+        energy = Energy(wh: rounded(e.wh, 3), max_wh: rounded(e.maxWh, 3), soc_pct: rounded(e.soc, 2),
+                        avg_power_1h_w: rounded(e.averagePower, 2), power_w: rounded(e.power, 2),
+                        charged_kwh: rounded(e.chargedWh / 1000, 6), discharged_kwh: rounded(e.dischargedWh / 1000, 6))
+        relays = Relays(load: s.relays[.load] ?? false, balancer: s.relays[.balancer] ?? false)
+        relays_available = s.relaysAvailable
+        var outputs: [String: OutputState] = [:]
+        for output in Output.allCases {
+            let mode = s.modes[output] ?? OutputModeState()
+            let change = s.changes[output]
+            outputs[output.rawValue] = OutputState(
+                on: s.mosfet(output), mode: mode.mode, hold_remaining_s: mode.holdUntil.map { rounded(max(0, $0 - s.uptime), 1) },
+                reason: change?.reason, source: change?.source, changed_s_ago: change.map { rounded(s.uptime - $0.uptime, 1) })
+        }
+        self.outputs = outputs
+        display = Display(enabled: s.display.enabled, page: s.display.page, lines: s.display.lines)
+        alarms = Alarms(bms: s.bms?.alarms?.active ?? [], gateway: s.gatewayAlarms)
+    }
+}

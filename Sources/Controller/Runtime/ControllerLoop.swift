@@ -1,0 +1,283 @@
+import DalyProtocol
+import DeviceKit
+import Foundation
+import Logging
+
+/// The controller thread's own state: the core, the devices and the display. Created before the thread starts and
+/// then used only by it (`@unchecked Sendable` for that one hand-over).
+final class ControllerLoop: @unchecked Sendable {
+    private var core: ControllerCore
+    private var devices: ControllerDevices
+    private let configuration: GatewayConfiguration
+    private var rotation: DisplayRotation
+    private var framebuffer: MonochromeFramebuffer
+    private var displayEnabled = false
+    private var displayLines: [String] = []
+    private var lastTickUptime: Double?
+    private var lastBMSOpenAttempt = ContinuousClock.now - .seconds(3600)
+    private var lastSave = ContinuousClock.now
+    private var lastHistoryMinute: Int?
+    private var lastBMSError: String?
+    private var lastShuntError: String?
+    private var sequence: UInt64 = 0
+    private var relaysFailed = false
+
+    static let reopenInterval = Duration.seconds(10)
+
+    init(core: ControllerCore, devices: ControllerDevices, configuration: GatewayConfiguration) {
+        self.core = core
+        self.devices = devices
+        self.configuration = configuration
+        rotation = DisplayRotation(interval: configuration.panel.pageSeconds)
+        framebuffer = MonochromeFramebuffer(width: 128, height: configuration.panel.oledHeight)
+    }
+
+    func run(service: ControllerService) {
+        let logger = service.logger
+        for problem in devices.problems { logger.warning("\(problem)") }
+        if let oled = devices.oled {
+            do { try oled.initialize() } catch {
+                logger.warning("OLED: \(error)")
+                devices.oled = nil
+            }
+        }
+        let startUptime = service.clock.uptime()
+        execute(core.start(), uptime: startUptime, service: service)
+        var nextTick = startUptime
+        while service.isRunning {
+            service.waitForWork(realSeconds: service.clock.realSeconds(until: nextTick))
+            for pending in service.takeCommands() { handle(pending, service: service) }
+            guard service.isRunning else { break }
+            let now = service.clock.uptime()
+            guard now >= nextTick else { continue }
+            tick(at: now, service: service)
+            nextTick += 1
+            let after = service.clock.uptime()
+            if nextTick < after { nextTick = after }
+        }
+        service.store?.saveState(core.persistent)
+        for pending in service.takeCommands() {
+            service.settle(pending, .unavailable("the controller is stopping"), service.snapshot)
+        }
+    }
+
+    // MARK: Tick
+
+    private func tick(at uptime: Double, service: ControllerService) {
+        let seconds = lastTickUptime.map { uptime - $0 } ?? 0
+        lastTickUptime = uptime
+        let (shunt, shuntError) = readShunt()
+        let (bms, bmsError) = pollBMS(service: service)
+        let actions = core.tick(TickInput(uptime: uptime, seconds: seconds, shunt: shunt, shuntError: shuntError,
+                                          bms: bms, bmsError: bmsError))
+        execute(actions, uptime: uptime, service: service)
+        updateDisplay(uptime: uptime, service: service)
+        service.countTick()
+        let snapshot = makeSnapshot(uptime: uptime, service: service)
+        service.publish(snapshot)
+        persist(snapshot, service: service)
+    }
+
+    private func readShunt() -> (ShuntReading?, String?) {
+        guard let ina = devices.shunt else { return (nil, "INA226 not available") }
+        do {
+            lastShuntError = nil
+            return (try ina.read(), nil)
+        } catch {
+            lastShuntError = error.description
+            return (nil, error.description)
+        }
+    }
+
+    private func pollBMS(service: ControllerService) -> (DalyReading?, String?) {
+        if devices.bms == nil, let open = devices.openBMS, lastBMSOpenAttempt.duration(to: .now) >= Self.reopenInterval {
+            lastBMSOpenAttempt = .now
+            do {
+                devices.bms = try open()
+                service.logger.info("BMS port opened")
+            } catch {
+                lastBMSError = "\(error)"
+            }
+        }
+        guard let client = devices.bms else { return (nil, lastBMSError ?? "BMS port not open") }
+        do {
+            let reading = try client.poll()
+            lastBMSError = nil
+            return (reading, nil)
+        } catch {
+            lastBMSError = error.description
+            if error.kind == .io {
+                service.logger.warning("BMS port failed, reopening: \(error)")
+                devices.bms = nil
+            }
+            return (nil, error.description)
+        }
+    }
+
+    // MARK: Actions and commands
+
+    private func execute(_ actions: [CoreAction], uptime: Double, service: ControllerService,
+                         pending: ControllerService.Pending? = nil) {
+        for action in actions {
+            switch action {
+            case .event(let body):
+                service.emit(body, at: uptime)
+            case .setRelay(let output, let on):
+                setRelay(output, on, service: service, uptime: uptime)
+            case .setMOSFET(let output, let on, let commandID):
+                let outcome = writeBMS(service: service) { client throws(DalyClientError) in
+                    if output == .chargeMOS { try client.setChargeMOS(on) } else { try client.setDischargeMOS(on) }
+                }
+                let source = pending?.request.source ?? (core.modes[output]?.forced != nil ? .hold : .failSafe)
+                if outcome == .executed {
+                    execute(core.mosfetConfirmed(output, on, source: source), uptime: uptime, service: service)
+                } else if commandID == nil {
+                    service.logger.warning("could not switch the \(output.label) \(on ? "on" : "off"): \(outcome)")
+                }
+                if let pending, commandID != nil { finish(pending, outcome, uptime: uptime, service: service) }
+            case .setBMSSOC(let percent, _):
+                let outcome = writeBMS(service: service) { client throws(DalyClientError) in try client.setSOC(percent: percent) }
+                if let pending { finish(pending, outcome, uptime: uptime, service: service) }
+            }
+        }
+    }
+
+    private func setRelay(_ output: Output, _ on: Bool, service: ControllerService, uptime: Double) {
+        guard let relays = devices.relays else { return }
+        do {
+            if output == .load { try relays.setLoad(on) } else { try relays.setBalancer(on) }
+            relaysFailed = false
+        } catch {
+            if !relaysFailed {
+                service.emit(.status(subject: "relays", online: false, reason: error.description), at: uptime)
+            }
+            relaysFailed = true
+        }
+    }
+
+    private func writeBMS(service: ControllerService, _ body: (DalyClient) throws(DalyClientError) -> Void) -> CommandOutcome {
+        guard let client = devices.bms else { return .unavailable("BMS port not open") }
+        do {
+            try body(client)
+            return .executed
+        } catch {
+            return .unavailable(error.description)
+        }
+    }
+
+    private func handle(_ pending: ControllerService.Pending, service: ControllerService) {
+        let uptime = service.clock.uptime()
+        let request = pending.request
+        if case .switchOutput(let output, _) = request.command, output.isRelay, devices.relays == nil {
+            return finish(pending, .unavailable("relays unavailable: \(configuration.panel.gpioChip) is not open"),
+                          uptime: uptime, service: service, accepted: false)
+        }
+        let (outcome, actions) = core.handle(request, uptime: uptime)
+        if case .rejected = outcome {
+            return finish(pending, outcome!, uptime: uptime, service: service, accepted: false)
+        }
+        if case .unavailable = outcome {
+            return finish(pending, outcome!, uptime: uptime, service: service, accepted: false)
+        }
+        service.emit(.command(id: request.id, summary: request.command.summary, source: request.source, status: "accepted",
+                              reason: nil), at: uptime)
+        execute(actions, uptime: uptime, service: service, pending: pending)
+        if let outcome { finish(pending, outcome, uptime: uptime, service: service) }
+    }
+
+    /// Emits the command's final event, publishes the resulting snapshot and wakes the submitter.
+    private func finish(_ pending: ControllerService.Pending, _ outcome: CommandOutcome, uptime: Double,
+                        service: ControllerService, accepted: Bool = true) {
+        let (status, reason): (String, String?) = switch outcome {
+        case .executed: ("executed", nil)
+        case .rejected(let why): ("rejected", why)
+        case .unavailable(let why): (accepted ? "failed" : "rejected", why)
+        case .timedOut: ("failed", "timed out")
+        }
+        service.emit(.command(id: pending.request.id, summary: pending.request.command.summary, source: pending.request.source,
+                              status: status, reason: reason), at: uptime)
+        let snapshot = makeSnapshot(uptime: uptime, service: service)
+        service.publish(snapshot)
+        service.settle(pending, outcome, snapshot)
+    }
+
+    // MARK: Display
+
+    private func updateDisplay(uptime: Double, service: ControllerService) {
+        let switchOn: Bool
+        if let relays = devices.relays, let state = try? relays.readBack() { switchOn = state.displaySwitch } else { switchOn = false }
+        displayEnabled = switchOn
+        switch rotation.tick(enabled: switchOn) {
+        case .show(let page):
+            displayLines = DisplayPages.lines(page: page, status: displayStatus(uptime: uptime, service: service))
+            framebuffer.drawLines(displayLines)
+            try? devices.oled?.show(framebuffer)
+        case .clear:
+            displayLines = []
+            framebuffer.clear()
+            try? devices.oled?.show(framebuffer)
+        case .nothing:
+            break
+        }
+    }
+
+    private func displayStatus(uptime: Double, service: ControllerService) -> DisplayStatus {
+        var s = DisplayStatus()
+        let links = service.linkState
+        s.httpOK = links.http
+        s.mqttOK = links.mqtt
+        s.bmsOK = core.bmsOnline == true
+        s.inaOK = core.shuntOnline == true
+        if let bms = core.lastBMS {
+            s.dalySOC = bms.pack?.socPercent
+            s.dalyVoltage = bms.pack?.voltage
+            s.dalyCurrent = bms.current
+            s.dalyCellDifferenceV = bms.cellRange.map { Double(Int($0.maxMillivolts) - Int($0.minMillivolts)) / 1000 }
+            s.chargeFET = bms.mosfets?.chargeMOS
+            s.dischargeFET = bms.mosfets?.dischargeMOS
+            s.alarms = (bms.alarms?.active ?? []) + core.plausibility.active.sorted()
+        }
+        s.calculatedSOC = core.energy.soc
+        s.inaVoltage = core.lastShunt?.voltage ?? 0
+        s.inaCurrent = core.lastShunt?.current ?? 0
+        s.inaPower = core.energy.power
+        s.load = core.relays[.load] ?? false
+        s.balancer = core.relays[.balancer] ?? false
+        s.uptimeSeconds = Int(uptime)
+        return s
+    }
+
+    // MARK: Snapshot and persistence
+
+    private func makeSnapshot(uptime: Double, service: ControllerService) -> Snapshot {
+        sequence += 1
+        return Snapshot(
+            sequence: sequence, time: service.clock.date(at: uptime), uptime: uptime, simulated: service.simulated,
+            loadPolicy: configuration.automation.loadPolicy, bms: core.lastBMS, bmsOK: core.bmsOnline == true,
+            bmsAge: core.lastBMSUptime.map { uptime - $0 }, bmsError: core.bmsOnline == true ? nil : lastBMSError,
+            shunt: core.lastShunt, shuntOK: core.shuntOnline == true, shuntAge: core.lastShuntUptime.map { uptime - $0 },
+            energy: core.energy, relays: core.relays, modes: core.modes, changes: core.lastChange,
+            relaysAvailable: devices.relays != nil && !relaysFailed,
+            display: .init(enabled: displayEnabled, page: rotation.page, lines: displayLines, framebuffer: framebuffer),
+            gatewayAlarms: core.plausibility.active.sorted())
+    }
+
+    private func persist(_ snapshot: Snapshot, service: ControllerService) {
+        guard let store = service.store else { return }
+        if lastSave.duration(to: .now) >= .seconds(configuration.state.writeIntervalSeconds) {
+            lastSave = .now
+            store.saveState(core.persistent)
+        }
+        let minute = Int(snapshot.time.timeIntervalSince1970 / 60)
+        guard minute != lastHistoryMinute else { return }
+        lastHistoryMinute = minute
+        let bms = snapshot.bms
+        store.appendHistory(HistorySample(
+            time: Double(minute * 60), packVoltage: bms?.pack?.voltage, packCurrent: bms?.current,
+            dalySOC: bms?.pack?.socPercent, shuntVoltage: snapshot.shunt?.voltage, shuntCurrent: snapshot.shunt?.current,
+            power: snapshot.energy.power, calculatedSOC: snapshot.energy.soc,
+            cellMin: bms?.cellRange.map { Double($0.minMillivolts) }, cellMax: bms?.cellRange.map { Double($0.maxMillivolts) },
+            temperatureMax: bms?.temperatureRange.map { Double($0.maxCelsius) }, load: snapshot.relays[.load] ?? false,
+            balancer: snapshot.relays[.balancer] ?? false), keepMinutesFor: configuration.state.historyDays)
+    }
+}

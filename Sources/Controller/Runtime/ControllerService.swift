@@ -1,0 +1,136 @@
+import DequeModule
+import Foundation
+import Logging
+import Synchronization
+
+/// The gateway's controller: owns every device on a thread of its own, ticks once a (simulated) second, runs the
+/// automation, executes commands from its inbox, publishes an immutable snapshot after every tick and command,
+/// and tells the event bus what changed. HTTP and MQTT only read snapshots, submit commands and subscribe.
+public final class ControllerService: Sendable {
+    public let configuration: GatewayConfiguration
+    public let events = EventBus()
+    public let clock: any ControllerClock
+    public let store: StateStore?
+    public let simulated: Bool
+    let logger: Logger
+
+    /// A command waiting in the inbox, with the semaphore its submitter waits on.
+    final class Pending: Sendable {
+        let request: CommandRequest
+        let done = DispatchSemaphore(value: 0)
+        let result: Mutex<(CommandOutcome, Snapshot?)?> = Mutex(nil)
+        init(request: CommandRequest) { self.request = request }
+    }
+
+    private let current: Mutex<Snapshot?> = Mutex(nil)
+    private let inbox: Mutex<Deque<Pending>> = Mutex([])
+    private let nextCommandID = Atomic<UInt64>(1)
+    private let wake = DispatchSemaphore(value: 0)
+    private let running = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+    private let links: Mutex<(http: Bool, mqtt: Bool)> = Mutex((false, false))
+    private let loop: Mutex<ControllerLoop?>
+    private let ticks = Atomic<UInt64>(0)
+
+    /// Restores the persisted state from `store` (if any) and prepares the loop; `start()` runs it.
+    public init(configuration: GatewayConfiguration, devices: ControllerDevices, clock: any ControllerClock,
+                store: StateStore?, simulated: Bool, logger: Logger) throws(StateStoreError) {
+        self.configuration = configuration
+        self.clock = clock
+        self.store = store
+        self.simulated = simulated
+        self.logger = logger
+        let restored = try store?.loadState()
+        if restored != nil { logger.info("restored energy counter, learned capacity and relay targets from \(store!.path)") }
+        loop = Mutex(ControllerLoop(core: ControllerCore(settings: configuration.automation, restored: restored),
+                                    devices: devices, configuration: configuration))
+    }
+
+    /// Starts the controller thread.
+    public func start() {
+        guard let loop = loop.withLock({ l -> ControllerLoop? in defer { l = nil }; return l }) else { return }
+        running.store(true, ordering: .sequentiallyConsistent)
+        let thread = Thread { [self] in
+            loop.run(service: self)
+            finished.signal()
+        }
+        thread.name = "dalygate-controller"
+        thread.start()
+    }
+
+    /// Stops the thread after its current tick and saves the state. Idempotent.
+    public func stop() {
+        guard running.exchange(false, ordering: .sequentiallyConsistent) else { return }
+        wake.signal()
+        finished.wait()
+        store?.flush()
+    }
+
+    var isRunning: Bool { running.load(ordering: .relaxed) }
+
+    /// The latest snapshot (nil before the first tick).
+    public var snapshot: Snapshot? { current.withLock { $0 } }
+
+    /// Ticks run so far (for /healthz and tests).
+    public var tickCount: UInt64 { ticks.load(ordering: .relaxed) }
+
+    /// Whether the HTTP server and the MQTT bridge are up (shown on the OLED's first page).
+    public func setLinks(http: Bool? = nil, mqtt: Bool? = nil) {
+        links.withLock { l in
+            if let http { l.http = http }
+            if let mqtt { l.mqtt = mqtt }
+        }
+    }
+
+    var linkState: (http: Bool, mqtt: Bool) { links.withLock { $0 } }
+
+    /// Posts a command and waits (blocking the calling thread, never the controller's) until it is executed or
+    /// refused, or `timeout` real seconds pass. Returns the outcome and the snapshot right after it.
+    public func submit(_ command: ControlCommand, source: ChangeSource, timeout: Double = 10) -> (CommandOutcome, Snapshot?) {
+        let id = nextCommandID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let pending = Pending(request: CommandRequest(id: id, command: command, source: source))
+        guard isRunning else { return (.unavailable("the controller is not running"), snapshot) }
+        inbox.withLock { $0.append(pending) }
+        wake.signal()
+        guard pending.done.wait(timeout: .now() + timeout) == .success else { return (.timedOut, snapshot) }
+        return pending.result.withLock { $0 } ?? (.timedOut, snapshot)
+    }
+
+    /// Async form of ``submit(_:source:timeout:)`` that waits on a thread of its own.
+    public func submitAsync(_ command: ControlCommand, source: ChangeSource, timeout: Double = 10) async -> (CommandOutcome, Snapshot?) {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { [self] in continuation.resume(returning: submit(command, source: source, timeout: timeout)) }
+        }
+    }
+
+    // MARK: For the loop
+
+    func takeCommands() -> [Pending] {
+        inbox.withLock { inbox in
+            defer { inbox.removeAll() }
+            return Array(inbox)
+        }
+    }
+
+    func waitForWork(realSeconds: Double) {
+        if realSeconds > 0 { _ = wake.wait(timeout: .now() + realSeconds) }
+    }
+
+    func publish(_ snapshot: Snapshot) {
+        current.withLock { $0 = snapshot }
+        events.publish(.state, payload: snapshot.json, time: snapshot.time)
+    }
+
+    func countTick() { ticks.wrappingAdd(1, ordering: .relaxed) }
+
+    func settle(_ pending: Pending, _ outcome: CommandOutcome, _ snapshot: Snapshot?) {
+        pending.result.withLock { $0 = (outcome, snapshot) }
+        pending.done.signal()
+    }
+
+    /// Publishes a non-state event and appends it to the log.
+    func emit(_ body: EventBody, at uptime: Double) {
+        let event = events.publish(body.kind, payload: body.json(), time: clock.date(at: uptime))
+        store?.appendEvent(event)
+    }
+}

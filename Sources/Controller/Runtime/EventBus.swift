@@ -1,0 +1,143 @@
+import DequeModule
+import Foundation
+import Synchronization
+
+/// Fans controller events out to subscribers without ever blocking the publisher.
+///
+/// Each subscriber has a bounded queue; when it is full the subscriber is marked overflowed (an SSE client is then
+/// dropped, MQTT resynchronises from the snapshot) and further events are not queued for it. A ring of recent
+/// events lets a reconnecting SSE client resume after its Last-Event-ID.
+public final class EventBus: Sendable {
+    struct State {
+        var nextID: UInt64 = 1
+        var ring: Deque<ControllerEvent> = []
+        var subscribers: [ObjectIdentifier: EventSubscription] = [:]
+    }
+
+    public let ringCapacity: Int
+    private let state = Mutex(State())
+
+    public init(ringCapacity: Int = 2048) {
+        self.ringCapacity = ringCapacity
+    }
+
+    /// Publishes an event; returns it with its id.
+    @discardableResult
+    public func publish(_ kind: ControllerEvent.Kind, payload: [UInt8], time: Date) -> ControllerEvent {
+        let (event, subscribers) = state.withLock { state -> (ControllerEvent, [EventSubscription]) in
+            let event = ControllerEvent(id: state.nextID, kind: kind, time: time, payload: payload)
+            state.nextID += 1
+            state.ring.append(event)
+            if state.ring.count > ringCapacity { state.ring.removeFirst() }
+            return (event, Array(state.subscribers.values))
+        }
+        for subscriber in subscribers { subscriber.offer(event) }
+        return event
+    }
+
+    /// Subscribes with a queue of `capacity` events. With `resumeAfter`, the ring's events after that id are queued
+    /// first (if the id is older than the ring, `missedEvents` says so). `notify` is called after each enqueue, on the
+    /// publisher's thread: it must not block.
+    public func subscribe(
+        capacity: Int = 256, resumeAfter: UInt64? = nil, kinds: Set<ControllerEvent.Kind>? = nil,
+        notify: @escaping @Sendable () -> Void = {}
+    ) -> EventSubscription {
+        let subscription = EventSubscription(capacity: capacity, kinds: kinds, notify: notify)
+        let replay = state.withLock { state -> [ControllerEvent] in
+            state.subscribers[ObjectIdentifier(subscription)] = subscription
+            guard let after = resumeAfter else { return [] }
+            if let first = state.ring.first, first.id > after + 1 { subscription.markMissed() }
+            return state.ring.filter { $0.id > after }
+        }
+        for event in replay { subscription.offer(event) }
+        return subscription
+    }
+
+    public func unsubscribe(_ subscription: EventSubscription) {
+        _ = state.withLock { $0.subscribers.removeValue(forKey: ObjectIdentifier(subscription)) }
+        subscription.close()
+    }
+
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    /// The id the next event will get.
+    public var nextID: UInt64 { state.withLock { $0.nextID } }
+
+    /// An AsyncStream of events for Swift consumers; the subscription ends when the stream's consumer stops.
+    public func stream(capacity: Int = 256, kinds: Set<ControllerEvent.Kind>? = nil) -> AsyncStream<ControllerEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ControllerEvent.self, bufferingPolicy: .bufferingNewest(capacity))
+        let subscription = subscribe(capacity: capacity, kinds: kinds)
+        let forward = EventSubscription.Forwarder(subscription: subscription, continuation: continuation)
+        subscription.setNotify { forward.pump() }
+        continuation.onTermination = { [weak self] _ in self?.unsubscribe(subscription) }
+        return stream
+    }
+}
+
+/// One subscriber's bounded queue.
+public final class EventSubscription: Sendable {
+    struct Queue {
+        var events: Deque<ControllerEvent> = []
+        var overflowed = false
+        var missed = false
+        var closed = false
+        var notify: @Sendable () -> Void
+    }
+
+    public let capacity: Int
+    let kinds: Set<ControllerEvent.Kind>?
+    private let queue: Mutex<Queue>
+
+    init(capacity: Int, kinds: Set<ControllerEvent.Kind>?, notify: @escaping @Sendable () -> Void) {
+        self.capacity = max(1, capacity)
+        self.kinds = kinds
+        self.queue = Mutex(Queue(notify: notify))
+    }
+
+    func offer(_ event: ControllerEvent) {
+        if let kinds, !kinds.contains(event.kind) { return }
+        let notify = queue.withLock { q -> (@Sendable () -> Void)? in
+            guard !q.closed, !q.overflowed else { return nil }
+            guard q.events.count < capacity else {
+                q.overflowed = true
+                return q.notify
+            }
+            q.events.append(event)
+            return q.notify
+        }
+        notify?()
+    }
+
+    func setNotify(_ notify: @escaping @Sendable () -> Void) { queue.withLock { $0.notify = notify } }
+    func markMissed() { queue.withLock { $0.missed = true } }
+    func close() { queue.withLock { $0.closed = true } }
+
+    /// Takes every queued event.
+    public func drain() -> [ControllerEvent] {
+        queue.withLock { q in
+            let events = Array(q.events)
+            q.events.removeAll()
+            return events
+        }
+    }
+
+    /// The queue filled up: this subscriber was too slow and lost events.
+    public var isOverflowed: Bool { queue.withLock { $0.overflowed } }
+    /// Resuming found the requested id already gone from the ring.
+    public var missedEvents: Bool { queue.withLock { $0.missed } }
+    public var isClosed: Bool { queue.withLock { $0.closed } }
+    public var queuedCount: Int { queue.withLock { $0.events.count } }
+
+    /// Moves events from a subscription into an AsyncStream.
+    final class Forwarder: Sendable {
+        let subscription: EventSubscription
+        let continuation: AsyncStream<ControllerEvent>.Continuation
+        init(subscription: EventSubscription, continuation: AsyncStream<ControllerEvent>.Continuation) {
+            self.subscription = subscription
+            self.continuation = continuation
+        }
+        func pump() {
+            for event in subscription.drain() { continuation.yield(event) }
+        }
+    }
+}

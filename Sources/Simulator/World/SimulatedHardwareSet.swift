@@ -1,0 +1,105 @@
+import DalyProtocol
+import DeviceKit
+import Glibc
+import LinuxHardware
+import Synchronization
+
+/// Everything `serve --simulate` needs: the Daly BMS on a pty, juepi's I2C chips and GPIO lines, and the battery
+/// world that drives them on a thread of its own, in step with simulated time (`speed` times real time).
+public final class SimulatedHardwareSet: Sendable {
+    public struct Settings: Sendable {
+        public var cells = 4
+        public var cellCapacityAh = 13.0
+        public var startSOC = 0.5
+        public var startHour = 6.0
+        public var solarPeakCurrent = 4.5
+        public var loadCurrent = 2.5
+        public var speed = 1.0
+        public var bmsFaults: [DalyFaultRule] = []
+        public var loadLine: UInt32 = 5
+        public var balancerLine: UInt32 = 3
+        public var displaySwitchLine: UInt32 = 7
+        public var oledHeight = 32
+        public var shuntOhms = 0.002
+        public init() {}
+    }
+
+    public let settings: Settings
+    public let bms: SimulatedDalyBMS
+    public let peripherals: SimulatedPeripherals
+    private let world: Mutex<(world: BatteryWorld, coupling: WorldCoupling)>
+    private let wake: WakePipe
+    private let thread: Mutex<OwnedThread?> = Mutex(nil)
+
+    public init(settings: Settings, linkPath: String? = nil) throws(Errno) {
+        self.settings = settings
+        var state = DalyBMSState(cells: settings.cells, temperatureSensors: 2, socPercent: settings.startSOC * 100,
+                                 ratedCapacityMilliampHours: UInt32(settings.cellCapacityAh * 1000))
+        state.cellThresholds = WorldCoupling.cellThresholds
+        var world = BatteryWorld(cells: settings.cells, capacityAh: settings.cellCapacityAh, startSOC: settings.startSOC,
+                                 solarPeakCurrent: settings.solarPeakCurrent, loadCurrent: settings.loadCurrent)
+        var coupling = WorldCoupling(startSOC: settings.startSOC)
+        coupling.apply(&world, to: &state, seconds: 0)
+        bms = try SimulatedDalyBMS(linkPath: linkPath, state: state, configuration: SimulatedDalyBMSConfiguration(
+            speed: settings.speed, faults: settings.bmsFaults))
+        peripherals = SimulatedPeripherals(shuntOhms: settings.shuntOhms, oledHeight: settings.oledHeight)
+        peripherals.ina226.setMeasurement(busVoltage: world.packVoltage, current: world.current)
+        // The display switch is "on" in the simulation, so the OLED pages rotate.
+        peripherals.gpio.setInput(settings.displaySwitchLine, true)
+        self.world = Mutex((world, coupling))
+        wake = try WakePipe()
+    }
+
+    /// The serial device DalyGate opens for the simulated BMS.
+    public var bmsDevicePath: String { bms.devicePath }
+
+    /// A copy of the world now.
+    public var currentWorld: BatteryWorld { world.withLock { $0.world } }
+
+    /// Starts stepping the world (about every 1/speed s real, at most 1000 times a second).
+    public func start() {
+        let interval = max(1.0 / settings.speed, 0.001)
+        thread.withLock { slot in
+            guard slot == nil else { return }
+            slot = OwnedThread(name: "sim-world") { [self] in
+                var last = ContinuousClock.now
+                var simulated = 0.0
+                var descriptor = [pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0)]
+                while waitForEvents(&descriptor, timeoutNanoseconds: Int64(interval * 1e9)) == 0 {
+                    let now = ContinuousClock.now
+                    let (s, a) = last.duration(to: now).components
+                    last = now
+                    let seconds = min((Double(s) + Double(a) / 1e18) * settings.speed, 60)
+                    simulated += seconds
+                    step(seconds: seconds, hour: settings.startHour + simulated / 3600)
+                }
+            }
+        }
+    }
+
+    /// One step of the world: relays in from GPIO, physics, measurements out to the BMS and the INA226.
+    public func step(seconds: Double, hour: Double) {
+        let loadOn = peripherals.gpio.outputLevel(settings.loadLine)
+        let balancerOn = peripherals.gpio.outputLevel(settings.balancerLine)
+        let (voltage, current) = world.withLock { w -> (Double, Double) in
+            w.world.step(seconds: seconds, hour: hour, loadOn: loadOn, balancerOn: balancerOn)
+            var coupling = w.coupling
+            var world = w.world
+            bms.withState { state in coupling.apply(&world, to: &state, seconds: seconds) }
+            w.coupling = coupling
+            w.world = world
+            return (world.packVoltage, world.current)
+        }
+        peripherals.ina226.setMeasurement(busVoltage: voltage, current: current)
+    }
+
+    public func stop() {
+        guard let running = thread.withLock({ t -> OwnedThread? in defer { t = nil }; return t }) else {
+            bms.stop()
+            return
+        }
+        wake.signal()
+        running.join()
+        bms.stop()
+    }
+}

@@ -1,0 +1,144 @@
+import Controller
+import DalyProtocol
+import DeviceKit
+import Foundation
+import LinuxHardware
+import Logging
+import ServiceLifecycle
+import Simulator
+
+/// Builds the gateway from a config: the devices (Linux or simulated), the controller, and the services that run
+/// under one ServiceGroup.
+struct GatewayAssembly {
+    let controller: ControllerService
+    let services: [any Service]
+
+    init(configuration: GatewayConfiguration, simulate: Bool, store: StateStore, logger: Logger) throws {
+        let clock: ScaledClock
+        let devices: ControllerDevices
+        var services: [any Service] = []
+        if simulate {
+            let sim = configuration.simulation
+            var settings = SimulatedHardwareSet.Settings()
+            settings.cells = sim.cells
+            settings.cellCapacityAh = sim.cellCapacityAh
+            settings.startSOC = sim.startSOCPercent / 100
+            settings.startHour = sim.startHour
+            settings.solarPeakCurrent = sim.solarPeakCurrent
+            settings.loadCurrent = sim.loadCurrent
+            settings.speed = sim.speed
+            settings.bmsFaults = sim.bmsFaults.compactMap(DalyFaultRule.init(parsing:))
+            settings.loadLine = configuration.panel.loadLine
+            settings.balancerLine = configuration.panel.balancerLine
+            settings.displaySwitchLine = configuration.panel.displaySwitchLine
+            settings.oledHeight = configuration.panel.oledHeight
+            settings.shuntOhms = configuration.shunt.shuntOhms
+            let hardware: SimulatedHardwareSet
+            do {
+                hardware = try SimulatedHardwareSet(settings: settings)
+            } catch {
+                throw fail("cannot start the simulated hardware: \(error)")
+            }
+            clock = ScaledClock(speed: sim.speed, startDate: Self.simulatedStart(hour: sim.startHour))
+            devices = try Self.simulatedDevices(hardware, configuration: configuration)
+            services.append(SimulatedHardwareService(hardware: hardware))
+            logger.info("simulated hardware: \(sim.cells)S LiFePO4 of \(sim.cellCapacityAh) Ah at \(sim.speed)x speed, BMS on \(hardware.bmsDevicePath)")
+        } else {
+            clock = ScaledClock()
+            devices = Self.linuxDevices(configuration)
+        }
+        do {
+            controller = try ControllerService(configuration: configuration, devices: devices, clock: clock, store: store,
+                                               simulated: simulate, logger: logger)
+        } catch {
+            throw fail(error.description)
+        }
+        services.append(ControllerRunService(controller: controller))
+        services.append(EventLogService(events: controller.events, logger: logger))
+        self.services = services
+    }
+
+    static func simulatedStart(hour: Double) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let midnight = calendar.startOfDay(for: Date())
+        return midnight.addingTimeInterval(hour * 3600)
+    }
+
+    static func clientConfiguration(_ configuration: GatewayConfiguration, speed: Double) -> DalyClientConfiguration {
+        let bms = configuration.bms
+        // The simulated BMS answers `speed` times faster; the client's patience shrinks with it (at least 20 ms).
+        let timeout = max(Double(bms.timeoutMilliseconds) / speed, 20)
+        return DalyClientConfiguration(hostAddress: bms.hostAddress ?? .pc, timeout: .milliseconds(timeout),
+                                       attempts: bms.attempts, currentSign: bms.invertCurrent ? -1 : 1,
+                                       paddingIdle: .milliseconds(max(40 / speed, 2)))
+    }
+
+    static func simulatedDevices(_ hardware: SimulatedHardwareSet, configuration: GatewayConfiguration) throws -> ControllerDevices {
+        let port: TermiosSerialPort
+        let relays: RelayBoard
+        do {
+            port = try TermiosSerialPort(path: hardware.bmsDevicePath)
+            relays = try RelayBoard(chip: hardware.peripherals.gpio, lines: configuration.panel.relayLines)
+        } catch {
+            throw fail("cannot wire the simulated hardware: \(error)")
+        }
+        let shunt = INA226(bus: hardware.peripherals.i2c, configuration: configuration.shunt.driverConfiguration)
+        try? shunt.configure()
+        return ControllerDevices(
+            bms: DalyClient(port: port, configuration: clientConfiguration(configuration, speed: hardware.settings.speed)),
+            shunt: shunt,
+            oled: SSD1306(bus: hardware.peripherals.i2c, address: UInt8(configuration.panel.oledAddress),
+                          height: configuration.panel.oledHeight),
+            relays: relays)
+    }
+
+    /// Opens each real device; a missing one is reported and left out (the BMS port is retried every 10 s).
+    static func linuxDevices(_ configuration: GatewayConfiguration) -> ControllerDevices {
+        var problems: [String] = []
+        let bmsPath = configuration.bms.port
+        let clientConfiguration = clientConfiguration(configuration, speed: 1)
+        let openBMS: @Sendable () throws -> DalyClient = {
+            DalyClient(port: try TermiosSerialPort(path: bmsPath), configuration: clientConfiguration)
+        }
+        var bms: DalyClient?
+        do { bms = try openBMS() } catch { problems.append("BMS: \(error) (retrying every 10 s)") }
+        var shunt: INA226?
+        var oled: SSD1306?
+        if let bus = Result(catching: { () throws(I2CError) in try LinuxI2CBus(path: configuration.shunt.i2c) }).get(problems: &problems, "INA226") {
+            let ina = INA226(bus: bus, configuration: configuration.shunt.driverConfiguration)
+            switch ina.probe() {
+            case .present:
+                do {
+                    try ina.configure()
+                    shunt = ina
+                } catch { problems.append("INA226: \(error)") }
+            case .absent(let why): problems.append("INA226: \(why)")
+            case .otherChip: problems.append("INA226: another chip answers at 0x\(String(configuration.shunt.address, radix: 16))")
+            }
+        }
+        if let bus = Result(catching: { () throws(I2CError) in try LinuxI2CBus(path: configuration.panel.i2c) }).get(problems: &problems, "OLED") {
+            let display = SSD1306(bus: bus, address: UInt8(configuration.panel.oledAddress), height: configuration.panel.oledHeight)
+            if display.isPresent() { oled = display } else { problems.append("OLED: no SSD1306 at 0x\(String(configuration.panel.oledAddress, radix: 16))") }
+        }
+        var relays: RelayBoard?
+        do {
+            relays = try RelayBoard(chip: try LinuxGPIOChip(path: configuration.panel.gpioChip), lines: configuration.panel.relayLines)
+        } catch {
+            problems.append("relays: \(error)")
+        }
+        return ControllerDevices(bms: bms, openBMS: openBMS, shunt: shunt, oled: oled, relays: relays, problems: problems)
+    }
+}
+
+extension Result {
+    /// The value, or nil with the error appended to `problems`.
+    func get(problems: inout [String], _ device: String) -> Success? {
+        switch self {
+        case .success(let value): return value
+        case .failure(let error):
+            problems.append("\(device): \(error)")
+            return nil
+        }
+    }
+}

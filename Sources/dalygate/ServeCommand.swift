@@ -1,0 +1,77 @@
+import ArgumentParser
+import Controller
+import DalyProtocol
+import DeviceKit
+import Foundation
+import LinuxHardware
+import Logging
+import ServiceLifecycle
+import Simulator
+
+/// `dalygate serve`: the gateway (the default subcommand).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the gateway: controller, HTTP API and MQTT bridge.")
+
+    @Option(help: "YAML config file (every key optional; see docs/configuration.md).")
+    var config: String?
+
+    @Flag(help: "Run the whole hardware set simulated, in process.")
+    var simulate = false
+
+    @Option(help: "HTTP listen address, HOST:PORT (default 127.0.0.1:8080).")
+    var http: String?
+
+    @Option(help: "MQTT broker URL, mqtt://HOST:PORT.")
+    var mqtt: String?
+
+    @Option(help: "With --simulate: simulated seconds per real second.")
+    var speed: Double?
+
+    @Option(help: "Directory of the SQLite state.")
+    var stateDir: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "dalygate")
+        var configuration = try loadConfiguration()
+        if let http { configuration.http.listen = http }
+        if let mqtt { configuration.mqtt.url = mqtt }
+        if let speed {
+            guard speed > 0 && speed <= 100_000 else { throw fail("--speed must be 0...100000") }
+            configuration.simulation.speed = speed
+        }
+        if let stateDir { configuration.state.directory = stateDir } else if simulate && config == nil {
+            configuration.state.directory = ".dalygate-sim"
+        }
+        if !simulate { configuration.simulation.speed = 1 }
+
+        let store: StateStore
+        do {
+            store = try StateStore(directory: configuration.state.directory)
+        } catch {
+            throw fail(error.description)
+        }
+        let gateway = try GatewayAssembly(configuration: configuration, simulate: simulate, store: store, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: gateway.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    private func loadConfiguration() throws -> GatewayConfiguration {
+        guard let config else { return GatewayConfiguration() }
+        do {
+            return try GatewayConfiguration.load(path: config)
+        } catch {
+            throw fail("\(config): \(error)")
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Controller
+import Logging
+import ServiceLifecycle
+import Simulator
+
+/// Runs the controller's thread for the lifetime of the service group.
+struct ControllerRunService: Service {
+    let controller: ControllerService
+
+    func run() async throws {
+        controller.start()
+        try? await gracefulShutdown()
+        controller.stop()
+    }
+}
+
+/// Steps the simulated world and keeps its BMS answering until shutdown.
+struct SimulatedHardwareService: Service {
+    let hardware: SimulatedHardwareSet
+
+    func run() async throws {
+        hardware.start()
+        try? await gracefulShutdown()
+        hardware.stop()
+    }
+}
+
+/// Writes every relay, alarm, command and status event to the log: why did the load relay switch?
+struct EventLogService: Service {
+    let events: EventBus
+    let logger: Logger
+
+    func run() async throws {
+        let stream = events.stream(capacity: 1024, kinds: [.relay, .alarm, .command, .status])
+        for await event in stream.cancelOnGracefulShutdown() {
+            logger.info("\(event.kind.rawValue): \(event.payloadText)")
+        }
+    }
+}
