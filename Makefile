@@ -33,12 +33,10 @@ integration-test: build pydeps
 
 test: unit-test integration-test
 
-# Until the gateway's `serve --simulate` lands: a simulated 4S BMS, polled once a second by `dalygate read`.
+# The gateway on simulated hardware, time running SPEED times faster (SPEED=1 for real time).
+SPEED ?= 60
 run: build
-	@rm -f ./bms.tty; $(BIN) sim-bms --link ./bms.tty --cells 4 & sim=$$!; \
-	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
-	while [ ! -L ./bms.tty ]; do sleep 0.1; done; \
-	while true; do clear 2>/dev/null; date; $(BIN) read --port ./bms.tty || true; sleep 1; done
+	$(BIN) serve --simulate --speed $(SPEED) --state-dir .dalygate-sim
 
 bench: deps
 	$(SWIFT) build -c release --product DalyBench

@@ -15,7 +15,7 @@ struct GatewayAssembly {
 
     init(configuration: GatewayConfiguration, simulate: Bool, store: StateStore, logger: Logger) throws {
         let clock: ScaledClock
-        let devices: ControllerDevices
+        let devices: DeviceSet
         var services: [any Service] = []
         if simulate {
             let sim = configuration.simulation
@@ -40,7 +40,13 @@ struct GatewayAssembly {
                 throw fail("cannot start the simulated hardware: \(error)")
             }
             clock = ScaledClock(speed: sim.speed, startDate: Self.simulatedStart(hour: sim.startHour))
-            devices = try Self.simulatedDevices(hardware, configuration: configuration)
+            do {
+                devices = try hardware.devices(client: Self.clientConfiguration(configuration, speed: sim.speed),
+                                               shunt: configuration.shunt.driverConfiguration,
+                                               oledAddress: UInt8(configuration.panel.oledAddress))
+            } catch {
+                throw fail("cannot wire the simulated hardware: \(error)")
+            }
             services.append(SimulatedHardwareService(hardware: hardware))
             logger.info("simulated hardware: \(sim.cells)S LiFePO4 of \(sim.cellCapacityAh) Ah at \(sim.speed)x speed, BMS on \(hardware.bmsDevicePath)")
         } else {
@@ -74,30 +80,11 @@ struct GatewayAssembly {
                                        paddingIdle: .milliseconds(max(40 / speed, 2)))
     }
 
-    static func simulatedDevices(_ hardware: SimulatedHardwareSet, configuration: GatewayConfiguration) throws -> ControllerDevices {
-        let port: TermiosSerialPort
-        let relays: RelayBoard
-        do {
-            port = try TermiosSerialPort(path: hardware.bmsDevicePath)
-            relays = try RelayBoard(chip: hardware.peripherals.gpio, lines: configuration.panel.relayLines)
-        } catch {
-            throw fail("cannot wire the simulated hardware: \(error)")
-        }
-        let shunt = INA226(bus: hardware.peripherals.i2c, configuration: configuration.shunt.driverConfiguration)
-        try? shunt.configure()
-        return ControllerDevices(
-            bms: DalyClient(port: port, configuration: clientConfiguration(configuration, speed: hardware.settings.speed)),
-            shunt: shunt,
-            oled: SSD1306(bus: hardware.peripherals.i2c, address: UInt8(configuration.panel.oledAddress),
-                          height: configuration.panel.oledHeight),
-            relays: relays)
-    }
-
     /// Opens each real device; a missing one is reported and left out (the BMS port is retried every 10 s).
-    static func linuxDevices(_ configuration: GatewayConfiguration) -> ControllerDevices {
+    static func linuxDevices(_ configuration: GatewayConfiguration) -> DeviceSet {
         var problems: [String] = []
         let bmsPath = configuration.bms.port
-        let clientConfiguration = clientConfiguration(configuration, speed: 1)
+        let clientConfiguration = Self.clientConfiguration(configuration, speed: 1)
         let openBMS: @Sendable () throws -> DalyClient = {
             DalyClient(port: try TermiosSerialPort(path: bmsPath), configuration: clientConfiguration)
         }
@@ -127,7 +114,7 @@ struct GatewayAssembly {
         } catch {
             problems.append("relays: \(error)")
         }
-        return ControllerDevices(bms: bms, openBMS: openBMS, shunt: shunt, oled: oled, relays: relays, problems: problems)
+        return DeviceSet(bms: bms, openBMS: openBMS, shunt: shunt, oled: oled, relays: relays, problems: problems)
     }
 }
 

@@ -1,12 +1,12 @@
 /// Which load-relay rules run: juepi's v1.1.0 (cell over-voltage alarm on, "empty" off) or v1.1.1 (SOC-based, with
 /// the full/empty voltage resync, juepi §1.15).
-public enum LoadPolicy: String, Codable, Sendable, CaseIterable {
+public enum LoadPolicy: String, Codable, Sendable, CaseIterable, ConfigurationEnum {
     case juepi110 = "juepi-1.1.0"
     case juepi111 = "juepi-1.1.1"
 }
 
 /// What an output does while the BMS data is stale.
-public enum FailSafe: String, Codable, Sendable, CaseIterable {
+public enum FailSafe: String, Codable, Sendable, CaseIterable, ConfigurationEnum {
     /// Switch off.
     case off
     /// Keep the last state (the shunt-based "empty" rule of the load relay still acts).

@@ -53,7 +53,15 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
         case .keyNotFound(let key, let context):
             self.init(key: path(context.codingPath + [key]), message: "required")
         case .dataCorrupted(let context):
-            self.init(key: path(context.codingPath), message: context.debugDescription)
+            if let inner = context.underlyingError as? ConfigurationError {
+                self = inner
+            } else if let inner = context.underlyingError as? DecodingError {
+                self.init(inner)
+            } else if let inner = context.underlyingError {
+                self.init(key: path(context.codingPath), message: "\(context.debugDescription) \(inner)")
+            } else {
+                self.init(key: path(context.codingPath), message: context.debugDescription)
+            }
         @unknown default:
             self.init(key: "", message: "\(error)")
         }
@@ -72,5 +80,20 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
 extension String {
     func replacingOccurrences(of target: String, with replacement: String) -> String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+/// A config value that is one of a fixed set of strings; anything else is refused with the list.
+public protocol ConfigurationEnum: RawRepresentable, CaseIterable, Decodable where RawValue == String {}
+
+extension ConfigurationEnum {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let raw = try container.decode(String.self)
+        guard let value = Self(rawValue: raw) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "must be one of \(Self.allCases.map(\.rawValue).joined(separator: ", ")), not '\(raw)'")
+        }
+        self = value
     }
 }

@@ -7,7 +7,7 @@ import Logging
 /// then used only by it (`@unchecked Sendable` for that one hand-over).
 final class ControllerLoop: @unchecked Sendable {
     private var core: ControllerCore
-    private var devices: ControllerDevices
+    private var devices: DeviceSet
     private let configuration: GatewayConfiguration
     private var rotation: DisplayRotation
     private var framebuffer: MonochromeFramebuffer
@@ -24,7 +24,7 @@ final class ControllerLoop: @unchecked Sendable {
 
     static let reopenInterval = Duration.seconds(10)
 
-    init(core: ControllerCore, devices: ControllerDevices, configuration: GatewayConfiguration) {
+    init(core: ControllerCore, devices: DeviceSet, configuration: GatewayConfiguration) {
         self.core = core
         self.devices = devices
         self.configuration = configuration

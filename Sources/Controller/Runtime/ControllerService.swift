@@ -1,4 +1,5 @@
 import DequeModule
+import DeviceKit
 import Foundation
 import Logging
 import Synchronization
@@ -33,7 +34,7 @@ public final class ControllerService: Sendable {
     private let ticks = Atomic<UInt64>(0)
 
     /// Restores the persisted state from `store` (if any) and prepares the loop; `start()` runs it.
-    public init(configuration: GatewayConfiguration, devices: ControllerDevices, clock: any ControllerClock,
+    public init(configuration: GatewayConfiguration, devices: DeviceSet, clock: any ControllerClock,
                 store: StateStore?, simulated: Bool, logger: Logger) throws(StateStoreError) {
         self.configuration = configuration
         self.clock = clock

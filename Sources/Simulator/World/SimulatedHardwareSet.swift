@@ -93,6 +93,18 @@ public final class SimulatedHardwareSet: Sendable {
         peripherals.ina226.setMeasurement(busVoltage: voltage, current: current)
     }
 
+    /// The drivers wired to this hardware exactly as to real devices: DalyClient on the pty through termios, the
+    /// INA226 (configured) and SSD1306 on the simulated I2C bus, the relay board on the simulated GPIO chip.
+    public func devices(client: DalyClientConfiguration, shunt: INA226Configuration, oledAddress: UInt8 = 0x3C) throws -> DeviceSet {
+        let port = try TermiosSerialPort(path: bmsDevicePath)
+        let relays = try RelayBoard(chip: peripherals.gpio, lines: RelayBoardLines(
+            load: settings.loadLine, balancer: settings.balancerLine, displaySwitch: settings.displaySwitchLine))
+        let ina = INA226(bus: peripherals.i2c, configuration: shunt)
+        try ina.configure()
+        return DeviceSet(bms: DalyClient(port: port, configuration: client), shunt: ina,
+                         oled: SSD1306(bus: peripherals.i2c, address: oledAddress, height: settings.oledHeight), relays: relays)
+    }
+
     public func stop() {
         guard let running = thread.withLock({ t -> OwnedThread? in defer { t = nil }; return t }) else {
             bms.stop()

@@ -1,10 +1,8 @@
-import DeviceKit
-
 /// The devices the controller owns, Linux or simulated: it never knows which.
 ///
 /// `@unchecked Sendable`: the bundle is built on the starting thread and handed whole to the controller's thread,
 /// which is from then on the only code that touches any of these devices (design.md: one owner per device).
-public struct ControllerDevices: @unchecked Sendable {
+public struct DeviceSet: @unchecked Sendable {
     public var bms: DalyClient?
     /// Opens the BMS port; called again every `reopenSeconds` while it is missing (a USB adapter plugged in late).
     public var openBMS: (@Sendable () throws -> DalyClient)?
