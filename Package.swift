@@ -41,6 +41,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libmicrohttpd (and zlib for gzip), for HTTPGateway only.
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev", "zlib1g-dev"])]),
+        // The REST API, SSE and static files over libmicrohttpd.
+        .target(
+            name: "HTTPGateway",
+            dependencies: ["Controller", "DeviceKit", "CMicroHTTPD"],
+            swiftSettings: swiftSettings
+        ),
         // Real Linux backends: termios serial ports and pseudo-terminals.
         .target(
             name: "LinuxHardware",
@@ -56,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "dalygate",
             dependencies: [
-                "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "Controller",
+                "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "Controller", "HTTPGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,6 +78,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DalyProtocolTests", dependencies: ["DalyProtocol"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HTTPGatewayTests",
+            dependencies: ["HTTPGateway", "Controller", "DeviceKit", "Simulator"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ControllerTests",
             dependencies: ["Controller", "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator"],

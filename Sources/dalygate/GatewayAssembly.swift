@@ -2,6 +2,7 @@ import Controller
 import DalyProtocol
 import DeviceKit
 import Foundation
+import HTTPGateway
 import LinuxHardware
 import Logging
 import ServiceLifecycle
@@ -61,7 +62,23 @@ struct GatewayAssembly {
         }
         services.append(ControllerRunService(controller: controller))
         services.append(EventLogService(events: controller.events, logger: logger))
+        let token = ProcessInfo.processInfo.environment["DALYGATE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? configuration.http.token
+        let publicDirectory = Self.locate(configuration.http.publicDirectory, candidates: ["public", "/usr/share/dalygate/public"])
+        let api = GatewayAPI(controller: controller, settings: configuration.http, token: token, publicDirectory: publicDirectory,
+                             openAPIPath: Self.locate("", candidates: ["openapi.yaml", "/usr/share/dalygate/openapi.yaml"]))
+        do {
+            services.append(HTTPService(server: try HTTPServer(api: api, listen: configuration.http.listen), controller: controller,
+                                        logger: logger))
+        } catch {
+            throw fail(error.description)
+        }
         self.services = services
+    }
+
+    /// The configured path, or the first candidate that exists.
+    static func locate(_ configured: String, candidates: [String]) -> String? {
+        if !configured.isEmpty { return configured }
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
 
     static func simulatedStart(hour: Double) -> Date {

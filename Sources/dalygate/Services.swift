@@ -1,4 +1,5 @@
 import Controller
+import HTTPGateway
 import Logging
 import ServiceLifecycle
 import Simulator
@@ -35,5 +36,21 @@ struct EventLogService: Service {
         for await event in stream.cancelOnGracefulShutdown() {
             logger.info("\(event.kind.rawValue): \(event.payloadText)")
         }
+    }
+}
+
+/// The HTTP server for the lifetime of the service group; stopped cleanly on SIGTERM.
+struct HTTPService: Service {
+    let server: HTTPServer
+    let controller: ControllerService
+    let logger: Logger
+
+    func run() async throws {
+        try server.start()
+        controller.setLinks(http: true)
+        logger.info("HTTP API on http://\(server.address.host.contains(":") ? "[\(server.address.host)]" : server.address.host):\(server.port)/")
+        try? await gracefulShutdown()
+        controller.setLinks(http: false)
+        server.stop()
     }
 }

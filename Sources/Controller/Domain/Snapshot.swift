@@ -25,6 +25,11 @@ public struct Snapshot: Sendable {
     public var relaysAvailable: Bool
     public var display: DisplaySnapshot
     public var gatewayAlarms: [String]
+    /// The BMS client's counters (requests, retries, failures by kind) and the last poll's duration.
+    public var bmsStatistics: DalyClientStatistics?
+    public var lastPollSeconds: Double?
+    /// Relay and MOSFET changes since start.
+    public var switchCounts: [Output: Int] = [:]
     public private(set) var json: [UInt8] = []
 
     /// What the OLED shows.
@@ -44,7 +49,8 @@ public struct Snapshot: Sendable {
     public init(sequence: UInt64, time: Date, uptime: Double, simulated: Bool, loadPolicy: LoadPolicy, bms: DalyReading?,
                 bmsOK: Bool, bmsAge: Double?, bmsError: String?, shunt: ShuntReading?, shuntOK: Bool, shuntAge: Double?,
                 energy: EnergyCounter, relays: [Output: Bool], modes: [Output: OutputModeState],
-                changes: [Output: OutputChange], relaysAvailable: Bool, display: DisplaySnapshot, gatewayAlarms: [String]) {
+                changes: [Output: OutputChange], relaysAvailable: Bool, display: DisplaySnapshot, gatewayAlarms: [String],
+                bmsStatistics: DalyClientStatistics? = nil, lastPollSeconds: Double? = nil, switchCounts: [Output: Int] = [:]) {
         self.sequence = sequence
         self.time = time
         self.uptime = uptime
@@ -64,6 +70,9 @@ public struct Snapshot: Sendable {
         self.relaysAvailable = relaysAvailable
         self.display = display
         self.gatewayAlarms = gatewayAlarms
+        self.bmsStatistics = bmsStatistics
+        self.lastPollSeconds = lastPollSeconds
+        self.switchCounts = switchCounts
         self.json = Array((try? Self.encoder.encode(StateDocument(self))) ?? Data("{}".utf8))
     }
 

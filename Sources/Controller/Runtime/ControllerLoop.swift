@@ -21,6 +21,8 @@ final class ControllerLoop: @unchecked Sendable {
     private var lastShuntError: String?
     private var sequence: UInt64 = 0
     private var relaysFailed = false
+    private var lastPollSeconds: Double?
+    private var switchCounts: [Output: Int] = [:]
 
     static let reopenInterval = Duration.seconds(10)
 
@@ -100,6 +102,11 @@ final class ControllerLoop: @unchecked Sendable {
             }
         }
         guard let client = devices.bms else { return (nil, lastBMSError ?? "BMS port not open") }
+        let started = ContinuousClock.now
+        defer {
+            let (seconds, attoseconds) = started.duration(to: .now).components
+            lastPollSeconds = Double(seconds) + Double(attoseconds) / 1e18
+        }
         do {
             let reading = try client.poll()
             lastBMSError = nil
@@ -121,6 +128,7 @@ final class ControllerLoop: @unchecked Sendable {
         for action in actions {
             switch action {
             case .event(let body):
+                if case .relay(let output, _, _, _) = body { switchCounts[output, default: 0] += 1 }
                 service.emit(body, at: uptime)
             case .setRelay(let output, let on):
                 setRelay(output, on, service: service, uptime: uptime)
@@ -197,7 +205,7 @@ final class ControllerLoop: @unchecked Sendable {
         service.emit(.command(id: pending.request.id, summary: pending.request.command.summary, source: pending.request.source,
                               status: status, reason: reason), at: uptime)
         let snapshot = makeSnapshot(uptime: uptime, service: service)
-        service.publish(snapshot)
+        service.publish(snapshot, force: true)
         service.settle(pending, outcome, snapshot)
     }
 
@@ -259,7 +267,8 @@ final class ControllerLoop: @unchecked Sendable {
             energy: core.energy, relays: core.relays, modes: core.modes, changes: core.lastChange,
             relaysAvailable: devices.relays != nil && !relaysFailed,
             display: .init(enabled: displayEnabled, page: rotation.page, lines: displayLines, framebuffer: framebuffer),
-            gatewayAlarms: core.plausibility.active.sorted())
+            gatewayAlarms: core.plausibility.active.sorted(), bmsStatistics: devices.bms?.statistics,
+            lastPollSeconds: lastPollSeconds, switchCounts: switchCounts)
     }
 
     private func persist(_ snapshot: Snapshot, service: ControllerService) {

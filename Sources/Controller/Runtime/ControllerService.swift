@@ -32,6 +32,8 @@ public final class ControllerService: Sendable {
     private let links: Mutex<(http: Bool, mqtt: Bool)> = Mutex((false, false))
     private let loop: Mutex<ControllerLoop?>
     private let ticks = Atomic<UInt64>(0)
+    private let lastTick: Mutex<ContinuousClock.Instant?> = Mutex(nil)
+    private let lastStateEvent: Mutex<ContinuousClock.Instant?> = Mutex(nil)
 
     /// Restores the persisted state from `store` (if any) and prepares the loop; `start()` runs it.
     public init(configuration: GatewayConfiguration, devices: DeviceSet, clock: any ControllerClock,
@@ -117,12 +119,32 @@ public final class ControllerService: Sendable {
         if realSeconds > 0 { _ = wake.wait(timeout: .now() + realSeconds) }
     }
 
-    func publish(_ snapshot: Snapshot) {
+    /// Real seconds between two `state` events at most: under --speed the controller ticks far more often than
+    /// anyone can watch, and SSE and MQTT clients should not pay for that. Commands always publish at once.
+    public static let minimumStateInterval = Duration.milliseconds(200)
+
+    func publish(_ snapshot: Snapshot, force: Bool = false) {
         current.withLock { $0 = snapshot }
-        events.publish(.state, payload: snapshot.json, time: snapshot.time)
+        let due = lastStateEvent.withLock { last -> Bool in
+            let now = ContinuousClock.now
+            guard force || last.map({ $0.duration(to: now) >= Self.minimumStateInterval }) ?? true else { return false }
+            last = now
+            return true
+        }
+        if due { events.publish(.state, payload: snapshot.json, time: snapshot.time) }
     }
 
-    func countTick() { ticks.wrappingAdd(1, ordering: .relaxed) }
+    func countTick() {
+        ticks.wrappingAdd(1, ordering: .relaxed)
+        lastTick.withLock { $0 = .now }
+    }
+
+    /// Real seconds since the last tick finished (nil before the first): /healthz's "is the controller alive".
+    public var secondsSinceLastTick: Double? {
+        lastTick.withLock { instant in
+            instant.map { let (s, a) = $0.duration(to: .now).components; return Double(s) + Double(a) / 1e18 }
+        }
+    }
 
     func settle(_ pending: Pending, _ outcome: CommandOutcome, _ snapshot: Snapshot?) {
         pending.result.withLock { $0 = (outcome, snapshot) }

@@ -1,0 +1,21 @@
+import Controller
+
+/// Server-Sent-Events framing (WHATWG HTML §9.2): `id:`, `event:`, one `data:` line per payload line, blank line.
+public enum SSEFormat {
+    /// Client reconnection delay suggested in the first bytes of every stream.
+    public static let retryMilliseconds = 3000
+
+    public static func preamble() -> [UInt8] { Array("retry: \(retryMilliseconds)\n\n".utf8) }
+
+    public static func event(_ event: ControllerEvent) -> [UInt8] {
+        var out = Array("id: \(event.id)\nevent: \(event.kind.rawValue)\n".utf8)
+        // Payloads are single-line JSON; split defensively so a newline can never end the event early.
+        for line in event.payload.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            out += Array("data: ".utf8) + line + [UInt8(ascii: "\n")]
+        }
+        out.append(UInt8(ascii: "\n"))
+        return out
+    }
+
+    public static let keepAlive = Array(": keep-alive\n\n".utf8)
+}
