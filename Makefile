@@ -3,7 +3,8 @@
 
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := pkg-config zlib1g-dev libsqlite3-dev libmicrohttpd-dev libmosquitto-dev mosquitto mosquitto-clients libgpiod-dev libi2c-dev
+APT_PACKAGES := pkg-config zlib1g-dev libsqlite3-dev libmicrohttpd-dev libmosquitto-dev mosquitto mosquitto-clients \
+	libgpiod-dev libi2c-dev libjs-chart.js chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/dalygate
 
@@ -19,7 +20,7 @@ deps:
 	fi
 
 pydeps:
-	@$(PYTHON) -c "import pytest, dalybms, serial, schemathesis" 2>/dev/null || \
+	@$(PYTHON) -c "import pytest, dalybms, serial, schemathesis, selenium" 2>/dev/null || \
 		$(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore -r Tests/Integration/requirements.txt
 
 build: deps

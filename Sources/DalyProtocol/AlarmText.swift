@@ -9,6 +9,7 @@ public enum AlarmText {
     public static func sentence(_ name: String) -> String { describe(name).sentence }
 
     static func describe(_ name: String) -> (short: String, sentence: String) {
+        if let known = gateway[name] { return known }
         if let (level, subject) = levelled(name) {
             let (shortSubject, longSubject) = subjects[subject] ?? (subject, subject)
             return ("\(shortSubject) L\(level)", "\(longSubject) (level \(level))")
@@ -40,6 +41,12 @@ public enum AlarmText {
         "StateOfChargeTooLow": ("SOC low", "State of charge too low"),
         "CellVoltageDifferenceTooHigh": ("Cell diff high", "Cell voltage difference too high"),
         "TempSensorDifferenceTooHigh": ("Temp diff high", "Temperature difference between sensors too high"),
+    ]
+
+    /// DalyGate's own alarms (the BMS/shunt plausibility check).
+    private static let gateway: [String: (String, String)] = [
+        "gatewayCurrentMismatch": ("BMS/shunt I differ", "BMS and shunt disagree on the current"),
+        "gatewayVoltageMismatch": ("BMS/shunt V differ", "BMS and shunt disagree on the pack voltage"),
     ]
 
     private static let failures: [String: (String, String)] = [

@@ -77,6 +77,8 @@ public struct ControllerCore: Sendable {
     /// LastBalancerEnable: uptime of the last automatic enable (0 at start, as in the firmware).
     public private(set) var lastAutomaticBalancerEnable = 0.0
     private var activeBMSAlarms: Set<String> = []
+    /// When each active alarm (BMS or gateway) was raised, uptime seconds.
+    public private(set) var alarmsRaised: [String: Double] = [:]
     private var lastMOSFETEnforcement: [Output: Double] = [:]
     private var uptime = 0.0
 
@@ -183,15 +185,18 @@ public struct ControllerCore: Sendable {
         }
         let now = Set(reading.alarms?.active ?? [])
         for name in now.subtracting(activeBMSAlarms).sorted() {
+            alarmsRaised[name] = input.uptime
             actions.append(.event(.alarm(name: name, active: true, origin: "bms", text: AlarmText.sentence(name))))
         }
         for name in activeBMSAlarms.subtracting(now).sorted() {
+            alarmsRaised[name] = nil
             actions.append(.event(.alarm(name: name, active: false, origin: "bms", text: AlarmText.sentence(name))))
         }
         activeBMSAlarms = now
         if let pack = reading.pack, let shunt = input.shunt {
             for change in plausibility.update(bms: (pack.voltage, reading.current ?? 0), shunt: (shunt.voltage, shunt.current),
                                               uptime: input.uptime, settings: settings) {
+                alarmsRaised[change.name] = change.active ? input.uptime : nil
                 actions.append(.event(.alarm(name: change.name, active: change.active, origin: "gateway",
                                              text: "BMS and shunt disagree: \(change.detail)")))
             }

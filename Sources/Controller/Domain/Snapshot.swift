@@ -25,6 +25,8 @@ public struct Snapshot: Sendable {
     public var relaysAvailable: Bool
     public var display: DisplaySnapshot
     public var gatewayAlarms: [String]
+    /// When each active alarm was raised (uptime seconds).
+    public var alarmsRaised: [String: Double] = [:]
     /// The BMS client's counters (requests, retries, failures by kind) and the last poll's duration.
     public var bmsStatistics: DalyClientStatistics?
     public var lastPollSeconds: Double?
@@ -50,7 +52,8 @@ public struct Snapshot: Sendable {
                 bmsOK: Bool, bmsAge: Double?, bmsError: String?, shunt: ShuntReading?, shuntOK: Bool, shuntAge: Double?,
                 energy: EnergyCounter, relays: [Output: Bool], modes: [Output: OutputModeState],
                 changes: [Output: OutputChange], relaysAvailable: Bool, display: DisplaySnapshot, gatewayAlarms: [String],
-                bmsStatistics: DalyClientStatistics? = nil, lastPollSeconds: Double? = nil, switchCounts: [Output: Int] = [:]) {
+                bmsStatistics: DalyClientStatistics? = nil, lastPollSeconds: Double? = nil, switchCounts: [Output: Int] = [:],
+                alarmsRaised: [String: Double] = [:]) {
         self.sequence = sequence
         self.time = time
         self.uptime = uptime
@@ -73,6 +76,7 @@ public struct Snapshot: Sendable {
         self.bmsStatistics = bmsStatistics
         self.lastPollSeconds = lastPollSeconds
         self.switchCounts = switchCounts
+        self.alarmsRaised = alarmsRaised
         self.json = Array((try? Self.encoder.encode(StateDocument(self))) ?? Data("{}".utf8))
     }
 
@@ -109,7 +113,8 @@ struct StateDocument: Encodable {
         let changed_s_ago: Double?
     }
     struct Display: Encodable { let enabled: Bool, page: Int, lines: [String] }
-    struct Alarms: Encodable { let bms: [String], gateway: [String] }
+    struct Alarms: Encodable { let bms: [String], gateway: [String], details: [AlarmDetail] }
+    struct AlarmDetail: Encodable { let name: String, origin: String, text: String, since: String? }
 
     let time: String
     let uptime_s: Double
@@ -158,6 +163,11 @@ struct StateDocument: Encodable {
         }
         self.outputs = outputs
         display = Display(enabled: s.display.enabled, page: s.display.page, lines: s.display.lines)
-        alarms = Alarms(bms: s.bms?.alarms?.active ?? [], gateway: s.gatewayAlarms)
+        let bmsAlarms = s.bms?.alarms?.active ?? []
+        let details = bmsAlarms.map { ($0, "bms") } + s.gatewayAlarms.map { ($0, "gateway") }
+        alarms = Alarms(bms: bmsAlarms, gateway: s.gatewayAlarms, details: details.map { name, origin in
+            AlarmDetail(name: name, origin: origin, text: AlarmText.sentence(name),
+                        since: s.alarmsRaised[name].map { s.time.addingTimeInterval($0 - s.uptime).formatted(.iso8601) })
+        })
     }
 }

@@ -268,7 +268,7 @@ final class ControllerLoop: @unchecked Sendable {
             relaysAvailable: devices.relays != nil && !relaysFailed,
             display: .init(enabled: displayEnabled, page: rotation.page, lines: displayLines, framebuffer: framebuffer),
             gatewayAlarms: core.plausibility.active.sorted(), bmsStatistics: devices.bms?.statistics,
-            lastPollSeconds: lastPollSeconds, switchCounts: switchCounts)
+            lastPollSeconds: lastPollSeconds, switchCounts: switchCounts, alarmsRaised: core.alarmsRaised)
     }
 
     private func persist(_ snapshot: Snapshot, service: ControllerService) {

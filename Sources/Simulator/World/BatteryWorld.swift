@@ -53,7 +53,10 @@ public struct BatteryWorld: Sendable, Equatable {
         let n = Double(cells.count)
         solarCurrent = solar(hour: hour)
         // What the charger may push into the pack before the top cell reaches the CV limit.
-        let accept = cells.map { (chargeLimitPerCell - LiFePO4.openCircuitVoltage(soc: $0.soc)) / cellResistance }.min() ?? 0
+        // A full cell takes no more charge: the acceptance tapers to zero over its last 0.5 %.
+        let accept = cells.map { cell in
+            (chargeLimitPerCell - LiFePO4.openCircuitVoltage(soc: cell.soc)) / cellResistance * min(1, max(0, (1 - cell.soc) / 0.005))
+        }.min() ?? 0
         let demand = loadOn ? loadCurrent : 0
         let solarToLoad = min(solarCurrent, demand)
         let deficit = demand - solarToLoad
