@@ -215,8 +215,11 @@ public final class GatewayAPI: Sendable {
             guard (0...limit).contains(from), (0...limit).contains(to) else {
                 throw Problem.unprocessable("'from' and 'to' must be Unix seconds from 0 to 1e11")
             }
-            var step = try number(request, "step") ?? max(60, ((to - from) / 300).rounded(.up))
-            guard step >= 60, step <= 86400 * 7 else { throw Problem.unprocessable("'step' must be 60 s to 7 days") }
+            var step = min(max(60, ((to - from) / 300).rounded(.up)), 86400 * 7)
+            if let requested = try number(request, "step") {
+                guard requested >= 60, requested <= 86400 * 7 else { throw Problem.unprocessable("'step' must be 60 s to 7 days") }
+                step = requested
+            }
             // Never more than 10000 samples: a wide range gets a wider step.
             step = max(step, ((to - from) / 10_000).rounded(.up))
             let samples = store.history(from: from, to: to, step: step).map { sample -> [String: Any] in
@@ -253,7 +256,9 @@ public final class GatewayAPI: Sendable {
         }
         var before: Int64?
         if let text = request.query["before"] {
-            guard let value = Int64(text), value > 0 else { return Problem.unprocessable("'before' must be an event id").response }
+            guard let value = Int64(text), value > 0, value <= 9_007_199_254_740_991 else {
+                return Problem.unprocessable("'before' must be an event id (1 to 2^53 - 1)").response
+            }
             before = value
         }
         let kinds = request.query["kind"].map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
