@@ -34,10 +34,10 @@ integration-test: build pydeps
 
 test: unit-test integration-test
 
-# The gateway on simulated hardware, time running SPEED times faster (SPEED=1 for real time).
+# The gateway on simulated hardware, time running SPEED times faster (SPEED=1 for real time), mirrored to MQTT.
 SPEED ?= 60
 run: build
-	$(BIN) serve --simulate --speed $(SPEED) --state-dir .dalygate-sim
+	SPEED=$(SPEED) scripts/run.sh
 
 bench: deps
 	$(SWIFT) build -c release --product DalyBench

@@ -49,6 +49,18 @@ let package = Package(
             dependencies: ["Controller", "DeviceKit", "CMicroHTTPD"],
             swiftSettings: swiftSettings
         ),
+        // libmosquitto, for MQTTBridge only.
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        // juepi's MQTT topics, JSON state, Home Assistant discovery.
+        .target(
+            name: "MQTTBridge",
+            dependencies: [
+                "Controller", "CMosquitto",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Real Linux backends: termios serial ports and pseudo-terminals.
         .target(
             name: "LinuxHardware",
@@ -64,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "dalygate",
             dependencies: [
-                "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "Controller", "HTTPGateway",
+                "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "Controller", "HTTPGateway", "MQTTBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,6 +93,11 @@ let package = Package(
         .testTarget(
             name: "HTTPGatewayTests",
             dependencies: ["HTTPGateway", "Controller", "DeviceKit", "Simulator"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MQTTBridgeTests",
+            dependencies: ["MQTTBridge", "Controller", "DalyProtocol", "DeviceKit"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

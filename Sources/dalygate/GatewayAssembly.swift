@@ -3,6 +3,7 @@ import DalyProtocol
 import DeviceKit
 import Foundation
 import HTTPGateway
+import MQTTBridge
 import LinuxHardware
 import Logging
 import ServiceLifecycle
@@ -71,6 +72,13 @@ struct GatewayAssembly {
                                         logger: logger))
         } catch {
             throw fail(error.description)
+        }
+        if !configuration.mqtt.url.isEmpty {
+            do {
+                services.append(MQTTService(bridge: try MQTTBridge(controller: controller, settings: configuration.mqtt, logger: logger)))
+            } catch {
+                throw fail(error.description)
+            }
         }
         self.services = services
     }

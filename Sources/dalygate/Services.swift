@@ -1,5 +1,6 @@
 import Controller
 import HTTPGateway
+import MQTTBridge
 import Logging
 import ServiceLifecycle
 import Simulator
@@ -52,5 +53,16 @@ struct HTTPService: Service {
         try? await gracefulShutdown()
         controller.setLinks(http: false)
         server.stop()
+    }
+}
+
+/// The MQTT bridge; a broker that is away is retried forever, never a reason to stop.
+struct MQTTService: Service {
+    let bridge: MQTTBridge
+
+    func run() async throws {
+        try bridge.start()
+        try? await gracefulShutdown()
+        bridge.stop()
     }
 }

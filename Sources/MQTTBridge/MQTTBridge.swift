@@ -1,0 +1,249 @@
+import Controller
+import DequeModule
+import Foundation
+import Logging
+import Synchronization
+
+/// Mirrors the gateway to MQTT: juepi's topics (data block every 120 s, Calc_AvgP every 360 s of controller time,
+/// Ctrl_* commands with `dnc` write-back), the JSON state and events, availability through a Last Will, and Home
+/// Assistant discovery. Commands go through the controller's inbox like HTTP's.
+///
+/// libmosquitto's thread only enqueues; one bridge thread does the rest, and commands wait for the controller on a
+/// serial queue of their own, so neither the network thread nor the tick is ever held up.
+public final class MQTTBridge: Sendable {
+    public let settings: MQTTSettings
+    let controller: ControllerService
+    let logger: Logger
+    let juepi: JuepiTopics
+    let json: JSONTopics
+    let discovery: HomeAssistantDiscovery
+    private let client: Mutex<MosquittoClient?> = Mutex(nil)
+    private let inbox: Mutex<Deque<MosquittoEvent>> = Mutex([])
+    private let wake = DispatchSemaphore(value: 0)
+    private let running = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+    private let commands = DispatchQueue(label: "dalygate.mqtt-commands")
+    private let connected = Atomic<Bool>(false)
+
+    /// Largest command payload accepted; longer ones are logged and ignored (juepi's 20-byte buffer overflowed).
+    public static let maximumPayload = 256
+    /// After the first connection, retained Ctrl_SSR1/2 are applied for this long (juepi's startup restore, bounded).
+    public static let restoreWindow = 5.0
+    /// JSON state at most this often (real seconds).
+    public static let stateInterval = 1.0
+
+    public init(controller: ControllerService, settings: MQTTSettings, logger: Logger) throws(MQTTBridgeError) {
+        self.controller = controller
+        self.settings = settings
+        self.logger = logger
+        juepi = JuepiTopics(prefix: settings.prefix)
+        json = JSONTopics(prefix: settings.prefix)
+        discovery = HomeAssistantDiscovery(discoveryPrefix: settings.discoveryPrefix, topics: json, nodeID: settings.clientID)
+        _ = try BrokerAddress(parsing: settings.url)
+    }
+
+    public var isConnected: Bool { connected.load(ordering: .relaxed) }
+
+    public func start() throws(MQTTBridgeError) {
+        let made = try MosquittoClient(settings: settings, will: (json.status, "offline")) { [weak self] event in
+            guard let self else { return }
+            inbox.withLock { $0.append(event) }
+            wake.signal()
+        }
+        client.withLock { $0 = made }
+        running.store(true, ordering: .sequentiallyConsistent)
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "dalygate-mqtt"
+        thread.start()
+        try made.start()
+    }
+
+    /// Publishes `offline`, disconnects and ends the bridge thread.
+    public func stop() {
+        guard running.exchange(false, ordering: .sequentiallyConsistent) else { return }
+        wake.signal()
+        finished.wait()
+        commands.sync {}
+        client.withLock { $0 }?.stop(last: (json.status, Array("offline".utf8)))
+        controller.setLinks(mqtt: false)
+    }
+
+    private func publish(_ topic: String, _ payload: String, retain: Bool = true) {
+        publish(topic, Array(payload.utf8), retain: retain)
+    }
+
+    private func publish(_ topic: String, _ payload: [UInt8], retain: Bool = true) {
+        guard let client = client.withLock({ $0 }) else { return }
+        if client.publish(topic, payload, retain: retain) { echoes.withLock { $0[topic] = (payload, Date()) } }
+    }
+
+    /// What we published last on each topic, to recognise our own Ctrl_* write-backs coming back (MQTT 3.1.1 has
+    /// no "no local").
+    private let echoes = Mutex<[String: ([UInt8], Date)]>([:])
+
+    // MARK: The bridge thread
+
+    private struct Cadence {
+        var firstConnection: Date?
+        var lastDataUptime = 0.0
+        var lastAverageSlot = 0
+        var lastStateSequence: UInt64 = 0
+        var lastStateTime = Date.distantPast
+        var ignoredLogged = 0
+    }
+
+    private func run() {
+        let events = controller.events.subscribe(capacity: 4096, kinds: [.relay, .alarm, .command, .status]) { [wake] in wake.signal() }
+        defer { controller.events.unsubscribe(events) }
+        var cadence = Cadence()
+        while running.load(ordering: .relaxed) {
+            _ = wake.wait(timeout: .now() + 0.25)
+            for event in inbox.withLock({ inbox -> [MosquittoEvent] in defer { inbox.removeAll() }; return Array(inbox) }) {
+                handle(event, &cadence)
+            }
+            guard isConnected else {
+                _ = events.drain()
+                continue
+            }
+            for event in events.drain() { forward(event) }
+            guard let snapshot = controller.snapshot else { continue }
+            if settings.json, snapshot.sequence != cadence.lastStateSequence,
+               Date().timeIntervalSince(cadence.lastStateTime) >= Self.stateInterval {
+                cadence.lastStateSequence = snapshot.sequence
+                cadence.lastStateTime = Date()
+                publish(json.state, snapshot.json)
+            }
+            if settings.juepiTopics {
+                if snapshot.uptime - cadence.lastDataUptime >= 120 {
+                    cadence.lastDataUptime = snapshot.uptime
+                    for (topic, payload) in juepi.dataBlock(snapshot) { publish(topic, payload) }
+                }
+                let slot = Int(snapshot.uptime / controller.configuration.automation.powerAverageSlotSeconds)
+                if slot > cadence.lastAverageSlot {
+                    cadence.lastAverageSlot = slot
+                    let (topic, payload) = juepi.averagePower(snapshot)
+                    publish(topic, payload)
+                }
+            }
+        }
+    }
+
+    private func handle(_ event: MosquittoEvent, _ cadence: inout Cadence) {
+        switch event {
+        case .connected(let code):
+            guard code == 0 else {
+                logger.warning("MQTT broker refused the connection (code \(code)): check mqtt.username/password and client_id")
+                return
+            }
+            connected.store(true, ordering: .relaxed)
+            controller.setLinks(mqtt: true)
+            if cadence.firstConnection == nil { cadence.firstConnection = Date() }
+            logger.info("MQTT connected to \(settings.url)")
+            announce(&cadence)
+        case .disconnected(let code):
+            connected.store(false, ordering: .relaxed)
+            controller.setLinks(mqtt: false)
+            if running.load(ordering: .relaxed) {
+                logger.warning("MQTT connection lost (code \(code)); reconnecting with backoff")
+            }
+        case .message(let topic, let payload, let retained):
+            receive(topic: topic, payload: payload, retained: retained, cadence: &cadence)
+        }
+    }
+
+    /// On every (re)connection: availability, discovery, the retained state and the subscriptions.
+    private func announce(_ cadence: inout Cadence) {
+        publish(json.status, "online")
+        if settings.discovery {
+            let bms = controller.snapshot?.bms
+            for (topic, payload) in discovery.documents(cells: bms?.status?.cellCount ?? bms?.cellMillivolts?.count ?? 4,
+                                                        temperatureSensors: bms?.status?.temperatureSensorCount ?? 1) {
+                publish(topic, payload)
+            }
+        }
+        if let snapshot = controller.snapshot {
+            if settings.json {
+                publish(json.state, snapshot.json)
+                cadence.lastStateSequence = snapshot.sequence
+                cadence.lastStateTime = Date()
+            }
+            if settings.juepiTopics {
+                for (topic, payload) in juepi.dataBlock(snapshot) { publish(topic, payload) }
+                cadence.lastDataUptime = snapshot.uptime
+                for output in [Output.load, .balancer] {
+                    if let (topic, payload) = juepi.relayWriteBack(output, on: snapshot.relays[output] ?? false),
+                       let firstConnection = cadence.firstConnection, Date().timeIntervalSince(firstConnection) > Self.restoreWindow {
+                        publish(topic, payload)
+                    }
+                }
+            }
+        }
+        var topics: [String] = []
+        if settings.juepiTopics { topics += juepi.commandTopics }
+        if settings.json { topics += json.commandTopics }
+        client.withLock { $0 }?.subscribe(topics)
+    }
+
+    private func forward(_ event: ControllerEvent) {
+        if settings.json {
+            var object = (try? JSONSerialization.jsonObject(with: Data(event.payload))) as? [String: Any] ?? [:]
+            object["event"] = event.kind.rawValue
+            object["id"] = event.id
+            object["time"] = event.time.formatted(.iso8601)
+            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+                publish(json.event, Array(data), retain: false)
+            }
+        }
+        guard settings.juepiTopics, event.kind == .relay,
+              let object = (try? JSONSerialization.jsonObject(with: Data(event.payload))) as? [String: Any],
+              let output = (object["output"] as? String).flatMap(Output.init(rawValue:)), let on = object["on"] as? Bool else { return }
+        if let (topic, payload) = juepi.relayWriteBack(output, on: on) { publish(topic, payload) }
+    }
+
+    private func receive(topic: String, payload: [UInt8], retained: Bool, cadence: inout Cadence) {
+        guard payload.count <= Self.maximumPayload else {
+            logger.warning("MQTT: ignored an oversized payload (\(payload.count) bytes) on \(topic)")
+            return
+        }
+        if let (last, when) = echoes.withLock({ $0[topic] }), last == payload, Date().timeIntervalSince(when) < 10 { return }
+        let restoring = cadence.firstConnection.map { Date().timeIntervalSince($0) <= Self.restoreWindow } ?? false
+        var command: ControlCommand?
+        var mosfetTopic: Output?
+        if settings.juepiTopics, topic.hasPrefix(settings.prefix + "Ctrl_") {
+            switch juepi.parse(topic: topic, payload: payload) {
+            case .doNothing?: return
+            case .control(let parsed)?:
+                if case .switchOutput(let output, _) = parsed {
+                    if retained && !(restoring && output.isRelay) { return }  // our own retained state, or a stale FET command
+                    if !output.isRelay { mosfetTopic = output }
+                }
+                command = parsed
+            case nil:
+                logIgnored(topic: topic, payload: payload)
+                return
+            }
+        } else if settings.json {
+            guard !retained else { return }
+            guard let parsed = json.parse(topic: topic, payload: payload) else {
+                logIgnored(topic: topic, payload: payload)
+                return
+            }
+            command = parsed
+        }
+        guard let command else { return }
+        let mosfetReset = mosfetTopic.flatMap(juepi.mosfetReset)
+        commands.async { [self] in
+            let (outcome, _) = controller.submit(command, source: .mqtt)
+            if outcome != .executed { logger.notice("MQTT command '\(command.summary)' on \(topic): \(outcome)") }
+            if let (resetTopic, value) = mosfetReset { publish(resetTopic, value) }
+        }
+    }
+
+    private func logIgnored(topic: String, payload: [UInt8]) {
+        let shown = String(decoding: payload.prefix(40), as: UTF8.self).unicodeScalars.map { $0.value < 32 ? "?" : String($0) }.joined()
+        logger.warning("MQTT: ignored payload '\(shown)' on \(topic): not a valid command")
+    }
+}

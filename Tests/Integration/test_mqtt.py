@@ -1,0 +1,189 @@
+"""The MQTT bridge against a real mosquitto broker on a free loopback port."""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "mqtt-token"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    def __init__(self, directory: Path):
+        self.port = free_port()
+        self.config = directory / "mosquitto.conf"
+        self.config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        self.process = None
+        self.start()
+
+    def start(self):
+        self.process = subprocess.Popen(["mosquitto", "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def collect(self, topics, seconds, count=None):
+        """Messages as (topic, payload) for `seconds`, or until `count` arrived."""
+        args = ["mosquitto_sub", "-p", str(self.port), "-v", "-W", str(seconds)]
+        if count:
+            args += ["-C", str(count)]
+        for topic in topics:
+            args += ["-t", topic]
+        result = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 5)
+        return [tuple(line.split(" ", 1)) if " " in line else (line, "") for line in result.stdout.splitlines()]
+
+    def publish(self, topic, payload, retain=False):
+        subprocess.run(["mosquitto_pub", "-p", str(self.port), "-t", topic, "-m", payload] + (["-r"] if retain else []),
+                       check=True, timeout=10)
+
+
+@pytest.fixture
+def broker(tmp_path):
+    broker = Broker(tmp_path)
+    yield broker
+    if broker.process.poll() is None:
+        broker.stop()
+
+
+@pytest.fixture
+def gateway(dalygate, broker, tmp_path):
+    http = free_port()
+    output = tmp_path / "gateway.log"
+    log = open(output, "w")
+    process = subprocess.Popen([str(dalygate), "serve", "--simulate", "--speed", "60", "--state-dir", str(tmp_path / "state"),
+                                "--http", f"127.0.0.1:{http}", "--mqtt", f"mqtt://127.0.0.1:{broker.port}"], cwd=ROOT,
+                               env=dict(os.environ, DALYGATE_TOKEN=TOKEN), stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{http}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/api/v1/state", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    time.sleep(1)
+    yield base, process, output
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    log.close()
+
+
+def state(base):
+    with urllib.request.urlopen(base + "/api/v1/state", timeout=5) as response:
+        return json.load(response)
+
+
+def wait_for(condition, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_juepi_topics_json_state_and_discovery(broker, gateway):
+    messages = dict(broker.collect(["dalygate/#", "homeassistant/#"], seconds=3))
+    assert re.fullmatch(r"\d+\.\d", messages["dalygate/Daly_SOC"])
+    assert re.fullmatch(r"\d+\.\d\d", messages["dalygate/Daly_V"])
+    assert re.fullmatch(r"-?\d+\.\d\d\d", messages["dalygate/Daly_dV"])
+    assert re.fullmatch(r"-?\d+\.\d\d", messages["dalygate/Daly_I"])
+    for cell in range(1, 5):
+        assert re.fullmatch(r"\d\.\d\d\d", messages[f"dalygate/Daly_C{cell}V"])
+    assert messages["dalygate/Daly_LSw"] in {"on", "off"} and messages["dalygate/Daly_CSw"] in {"on", "off"}
+    assert re.fullmatch(r"-?\d+\.00", messages["dalygate/Daly_Temp"])
+    assert messages["dalygate/CtrlStatTXT"] == "ok"
+    assert re.fullmatch(r"\d+", messages["dalygate/CtrlStatUpt"])
+    assert re.fullmatch(r"\d+\.\d\d", messages["dalygate/INA_V"])
+    assert re.fullmatch(r"-?\d+\.\d", messages["dalygate/INA_P"])
+    assert re.fullmatch(r"\d+\.\d\d\d", messages["dalygate/Calc_maxWh"])
+    assert messages["dalygate/status"] == "online"
+    document = json.loads(messages["dalygate/state"])
+    assert {"bms", "relays", "energy", "display"} <= set(document)
+    charged = json.loads(messages["homeassistant/sensor/dalygate/energy_charged/config"])
+    assert charged["state_class"] == "total_increasing" and charged["device_class"] == "energy"
+    assert json.loads(messages["homeassistant/switch/dalygate/load/config"])["command_topic"] == "dalygate/set/load"
+
+
+def test_commands_both_ways(broker, gateway):
+    base, _, _ = gateway
+    broker.publish("dalygate/Ctrl_SSR1", "on")
+    assert wait_for(lambda: state(base)["relays"]["load"])
+    assert state(base)["outputs"]["load"]["source"] == "mqtt"
+    log = json.load(urllib.request.urlopen(base + "/api/v1/events/log?kind=command&limit=5"))["events"]
+    assert any(e["data"]["source"] == "mqtt" and e["data"]["status"] == "executed" for e in log)
+
+    broker.publish("dalygate/Ctrl_CSw", "off")
+    assert wait_for(lambda: state(base)["bms"]["mosfets"]["charge"] is False)
+    assert wait_for(lambda: dict(broker.collect(["dalygate/Ctrl_CSw"], seconds=1)).get("dalygate/Ctrl_CSw") == "dnc")
+
+    request = urllib.request.Request(base + "/api/v1/relays/balancer", method="PUT", data=b'{"mode": "on"}',
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
+    urllib.request.urlopen(request, timeout=10)
+    seen = dict(broker.collect(["dalygate/Ctrl_SSR2"], seconds=2))
+    assert seen.get("dalygate/Ctrl_SSR2") == "on"
+
+
+def test_garbage_and_oversized_payloads_change_nothing(broker, gateway):
+    base, _, output = gateway
+    before = state(base)["relays"]
+    broker.publish("dalygate/Ctrl_SSR1", "x" * 5000)
+    broker.publish("dalygate/Ctrl_SSR1", "maybe")
+    broker.publish("dalygate/set/load", "\x01\x02garbage")
+    broker.publish("dalygate/set/soc", "1e999")
+    time.sleep(1.5)
+    assert state(base)["relays"] == before
+    text = output.read_text()
+    assert "ignored an oversized payload (4097 bytes) on dalygate/Ctrl_SSR1" in text
+    assert "ignored payload 'maybe' on dalygate/Ctrl_SSR1" in text
+    assert text.count("ignored payload") == 3
+
+
+def test_broker_restart_reconnects_and_republishes(broker, gateway):
+    base, process, _ = gateway
+    broker.stop()
+    time.sleep(2)
+    assert process.poll() is None
+    broker.start()  # an empty broker: nothing retained until the bridge republishes
+    messages = {}
+    assert wait_for(lambda: messages.update(broker.collect(["dalygate/#"], seconds=2)) or
+                    {"dalygate/status", "dalygate/state", "dalygate/Daly_V"} <= set(messages), seconds=40)
+    assert messages["dalygate/status"] == "online"
+    assert state(base)["bms_ok"] is True
+
+
+def test_last_will_on_kill_9(broker, gateway):
+    _, process, _ = gateway
+    assert dict(broker.collect(["dalygate/status"], seconds=1)).get("dalygate/status") == "online"
+    process.kill()
+    process.wait(timeout=10)
+    assert wait_for(lambda: dict(broker.collect(["dalygate/status"], seconds=1)).get("dalygate/status") == "offline", seconds=15)
+
+
+def test_clean_stop_publishes_offline(broker, gateway):
+    _, process, _ = gateway
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=20)
+    assert process.returncode == 0
+    assert dict(broker.collect(["dalygate/status"], seconds=1)).get("dalygate/status") == "offline"
