@@ -39,9 +39,15 @@ SPEED ?= 60
 run: build
 	SPEED=$(SPEED) scripts/run.sh
 
+# Every benchmark, each as a ratio against the physical limit or a peer measured in the same run; the figures go to
+# docs/benchmarks.md. Needs nginx and wrk for the HTTP comparison.
 bench: deps
+	@dpkg -s nginx-light >/dev/null 2>&1 || dpkg -s nginx >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq nginx-light
+	@dpkg -s wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq wrk
 	$(SWIFT) build -c release --product DalyBench
-	.build/release/DalyBench
+	$(SWIFT) build -c release --product dalygate
+	@{ echo "# DalyGate benchmarks"; echo; echo "Measured by \`make bench\` on $$(date -u +%Y-%m-%d), $$(nproc) cores, $$(uname -m)."; echo; \
+	  .build/release/DalyBench; echo; $(PYTHON) scripts/bench_http.py; } | tee docs/benchmarks.md
 
 clean:
 	rm -rf .build

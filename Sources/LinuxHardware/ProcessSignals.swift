@@ -27,3 +27,19 @@ public enum ProcessSignals {
         return signal
     }
 }
+
+/// Process resource limits the daemon needs.
+public enum ProcessLimits {
+    /// Raises the soft limit of open files to the hard limit (1000+ SSE clients need more than the usual 1024);
+    /// returns the new soft limit.
+    @discardableResult
+    public static func raiseOpenFiles() -> UInt64 {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return UInt64(limit.rlim_cur)
+    }
+}

@@ -42,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "dalygate")
+        ProcessLimits.raiseOpenFiles()
         var configuration = try loadConfiguration()
         if let http { configuration.http.listen = http }
         if let mqtt { configuration.mqtt.url = mqtt }

@@ -121,6 +121,21 @@ public struct GatewayConfiguration: Codable, Equatable, Sendable {
         }
     }
 
+    /// This configuration as YAML (every key, in the file's own names), numbers written plainly (Yams writes
+    /// doubles as 2.96e+5).
+    public func yaml() throws -> String {
+        let text = try YAMLEncoder().encode(self)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard let colon = line.range(of: ": ") else { return String(line) }
+            let value = line[colon.upperBound...]
+            guard value.contains("e"), value.allSatisfy({ "0123456789.e+-".contains($0) }), let number = Double(value) else {
+                return String(line)
+            }
+            let plain = number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
+            return line[..<colon.upperBound] + plain
+        }.joined(separator: "\n")
+    }
+
     /// Reads and parses a config file.
     public static func load(path: String) throws(ConfigurationError) -> GatewayConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -22,12 +22,15 @@ public struct ControllerEvent: Sendable, Equatable {
     public var time: Date
     /// The JSON document of the event.
     public var payload: [UInt8]
+    /// Real wall-clock time of publication, Unix milliseconds (for latency measurements).
+    public var publishedMilliseconds: Int64
 
     public init(id: UInt64, kind: Kind, time: Date, payload: [UInt8]) {
         self.id = id
         self.kind = kind
         self.time = time
         self.payload = payload
+        self.publishedMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
     }
 
     public var payloadText: String { String(decoding: payload, as: UTF8.self) }

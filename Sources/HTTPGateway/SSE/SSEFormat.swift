@@ -7,8 +7,10 @@ public enum SSEFormat {
 
     public static func preamble() -> [UInt8] { Array("retry: \(retryMilliseconds)\n\n".utf8) }
 
+    /// One event. A comment line carries the real time it was published (Unix ms), so that latency can be measured
+    /// at the client; EventSource ignores comments.
     public static func event(_ event: ControllerEvent) -> [UInt8] {
-        var out = Array("id: \(event.id)\nevent: \(event.kind.rawValue)\n".utf8)
+        var out = Array(": published \(event.publishedMilliseconds)\nid: \(event.id)\nevent: \(event.kind.rawValue)\n".utf8)
         // Payloads are single-line JSON; split defensively so a newline can never end the event early.
         for line in event.payload.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             out += Array("data: ".utf8) + line + [UInt8(ascii: "\n")]
