@@ -63,6 +63,7 @@ struct GatewayAssembly {
         }
         services.append(ControllerRunService(controller: controller))
         services.append(EventLogService(events: controller.events, logger: logger))
+        services.append(SystemdService(controller: controller))
         let token = ProcessInfo.processInfo.environment["DALYGATE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? configuration.http.token
         let publicDirectory = Self.locate(configuration.http.publicDirectory, candidates: ["public", "/usr/share/dalygate/public"])
         let api = GatewayAPI(controller: controller, settings: configuration.http, token: token, publicDirectory: publicDirectory,

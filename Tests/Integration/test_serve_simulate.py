@@ -1,5 +1,6 @@
 """`dalygate serve --simulate` as a process: a simulated day, and state that survives kill -9."""
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -91,3 +92,29 @@ def test_bad_config_names_the_key(dalygate, tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert "config key 'automation.balancer_on_cel_mv': unknown key" in result.stderr
+
+
+def test_systemd_ready_and_watchdog(dalygate, tmp_path):
+    import socket as sockets
+    path = tmp_path / "notify.sock"
+    listener = sockets.socket(sockets.AF_UNIX, sockets.SOCK_DGRAM)
+    listener.bind(str(path))
+    listener.settimeout(20)
+    env = dict(os.environ, NOTIFY_SOCKET=str(path), WATCHDOG_USEC="2000000")
+    process = subprocess.Popen([str(dalygate), "serve", "--simulate", "--state-dir", str(tmp_path / "state"),
+                                "--http", "127.0.0.1:0"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        messages = [listener.recv(256).decode() for _ in range(3)]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert messages[0] == "READY=1"
+    assert messages[1:] == ["WATCHDOG=1", "WATCHDOG=1"]
+    listener.settimeout(2)
+    rest = []
+    try:
+        while True:
+            rest.append(listener.recv(256).decode())
+    except TimeoutError:
+        pass
+    assert rest[-1] == "STOPPING=1"
