@@ -32,7 +32,7 @@ function render(state) {
   $("energy-wh").textContent = `${fixed(state.energy.wh, 1)} / ${fixed(state.energy.max_wh, 1)} Wh`;
   $("avg-power").textContent = `${fixed(state.energy.avg_power_1h_w, 1)} W`;
   const temps = bms && bms.temperatures && bms.temperatures.sensors_c;
-  $("temps").textContent = temps && temps.length ? temps.map((t) => `${t} °C`).join(", ") : "–";
+  $("temps").textContent = temps && temps.length ? `${temps.join(" · ")} °C` : "–";
 
   const bmsStatus = $("bms-status");
   bmsStatus.textContent = state.bms_ok ? `BMS online · data ${fixed(state.bms_age_s, 0)} s old` : `BMS offline${state.bms_error ? ": " + state.bms_error : ""}`;

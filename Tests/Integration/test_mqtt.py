@@ -187,3 +187,33 @@ def test_clean_stop_publishes_offline(broker, gateway):
     process.wait(timeout=20)
     assert process.returncode == 0
     assert dict(broker.collect(["dalygate/status"], seconds=1)).get("dalygate/status") == "offline"
+
+
+def test_mqtt5_and_retained_relay_restored_at_start(dalygate, broker, tmp_path):
+    broker.publish("dalygate/Ctrl_SSR1", "on", retain=True)
+    config = tmp_path / "mqtt5.yaml"
+    config.write_text(f"mqtt:\n  url: mqtt://127.0.0.1:{broker.port}\n  protocol: 5\n")
+    http = free_port()
+    process = subprocess.Popen([str(dalygate), "serve", "--simulate", "--config", str(config), "--state-dir", str(tmp_path / "s"),
+                                "--http", f"127.0.0.1:{http}"], cwd=ROOT, env=dict(os.environ, DALYGATE_TOKEN=TOKEN),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{http}"
+    try:
+        assert wait_for(lambda: _answers(base), seconds=30)
+        # juepi's startup restore: the retained Ctrl_SSR1 is applied once, within the restore window.
+        assert wait_for(lambda: state(base)["relays"]["load"], seconds=10)
+        assert state(base)["outputs"]["load"]["source"] == "mqtt"
+        broker.publish("dalygate/Ctrl_SSR2", "on")
+        assert wait_for(lambda: state(base)["relays"]["balancer"], seconds=10)
+        assert dict(broker.collect(["dalygate/status"], seconds=1)).get("dalygate/status") == "online"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def _answers(base):
+    try:
+        state(base)
+        return True
+    except OSError:
+        return False
