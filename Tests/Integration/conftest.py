@@ -1,8 +1,10 @@
 """Shared fixtures: the built dalygate binary and simulated BMS processes on temporary pty links."""
 import os
 import signal
+import socket
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,22 @@ def sim_bms(dalygate, tmp_path):
     for sim in started:
         if sim.process.poll() is None:
             sim.stop()
+
+
+def free_port() -> int:
+    """A TCP port that was free on loopback a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_serving(base: str, seconds: float = 30) -> bool:
+    """Polls GET /api/v1/state until the gateway answers."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/api/v1/state", timeout=1)
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False

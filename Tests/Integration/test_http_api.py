@@ -12,15 +12,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token"
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +28,7 @@ def gateway(dalygate, tmp_path_factory):
                                 "--http", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/api/v1/state", timeout=2)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
+    assert wait_until_serving(base)
     yield base
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=20)

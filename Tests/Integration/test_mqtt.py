@@ -10,15 +10,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "mqtt-token"
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Broker:
@@ -75,12 +71,7 @@ def gateway(dalygate, broker, tmp_path):
                                 "--http", f"127.0.0.1:{http}", "--mqtt", f"mqtt://127.0.0.1:{broker.port}"], cwd=ROOT,
                                env=dict(os.environ, DALYGATE_TOKEN=TOKEN), stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{http}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/api/v1/state", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    assert wait_until_serving(base)
     time.sleep(1)
     yield base, process, output
     if process.poll() is None:
@@ -199,7 +190,7 @@ def test_mqtt5_and_retained_relay_restored_at_start(dalygate, broker, tmp_path):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{http}"
     try:
-        assert wait_for(lambda: _answers(base), seconds=30)
+        assert wait_until_serving(base)
         # juepi's startup restore: the retained Ctrl_SSR1 is applied once, within the restore window.
         assert wait_for(lambda: state(base)["relays"]["load"], seconds=10)
         assert state(base)["outputs"]["load"]["source"] == "mqtt"
@@ -210,10 +201,3 @@ def test_mqtt5_and_retained_relay_restored_at_start(dalygate, broker, tmp_path):
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
 
-
-def _answers(base):
-    try:
-        state(base)
-        return True
-    except OSError:
-        return False

@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port, wait_until_serving
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -22,11 +23,6 @@ ARTIFACTS = ROOT / "artifacts"
 TOKEN = "page-token"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def server(dalygate, tmp_path):
@@ -35,12 +31,7 @@ def server(dalygate, tmp_path):
                                 "--http", f"127.0.0.1:{port}"], cwd=ROOT, env=dict(os.environ, DALYGATE_TOKEN=TOKEN),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/api/v1/state", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    assert wait_until_serving(base)
     yield base, process
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
