@@ -8,7 +8,7 @@ APT_PACKAGES := pkg-config zlib1g-dev libsqlite3-dev libmicrohttpd-dev libmosqui
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/dalygate
 
-.PHONY: all deps pydeps build test unit-test integration-test run bench clean
+.PHONY: all deps pydeps build test unit-test integration-test run bench fuzz clean
 
 all: build
 
@@ -51,3 +51,17 @@ bench: deps
 
 clean:
 	rm -rf .build
+
+# libFuzzer targets (Daly frames, HTTP write bodies, MQTT payloads), FUZZ_SECONDS each. A crash input is written to
+# Fuzz/Regressions/<target>/, which the regression tests of `make test` replay.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xswiftc -DFUZZING
+fuzz: deps
+	@for pair in FuzzDalyFrames:daly-frames FuzzHTTPCommand:http-command FuzzMQTTPayload:mqtt-payload; do \
+		target=$${pair%%:*}; name=$${pair##*:}; \
+		$(SWIFT) build $(FUZZ_FLAGS) --product $$target || exit 1; \
+		work=$$(mktemp -d); cp Fuzz/Corpus/$$name/* $$work/; \
+		echo "== $$target for $(FUZZ_SECONDS) s"; \
+		.build-fuzz/debug/$$target $$work -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-artifact_prefix=Fuzz/Regressions/$$name/ -print_final_stats=1 2>&1 | tail -12 || exit 1; \
+	done

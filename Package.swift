@@ -83,6 +83,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The bodies of the fuzz targets, shared with the regression tests.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["DalyProtocol", "Controller", "HTTPGateway", "MQTTBridge"],
+            swiftSettings: swiftSettings
+        ),
+        // libFuzzer entry points, built by `make fuzz` with -sanitize=fuzzer.
+        .executableTarget(name: "FuzzDalyFrames", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzHTTPCommand", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzMQTTPayload", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
         // `make bench`: measured figures as ratios against the physical limit.
         .executableTarget(
             name: "DalyBench",
@@ -93,6 +103,11 @@ let package = Package(
         .testTarget(
             name: "HTTPGatewayTests",
             dependencies: ["HTTPGateway", "Controller", "DeviceKit", "Simulator"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FuzzRegressionTests",
+            dependencies: ["FuzzTargets"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
