@@ -8,7 +8,7 @@ APT_PACKAGES := pkg-config zlib1g-dev libsqlite3-dev libmicrohttpd-dev libmosqui
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/dalygate
 
-.PHONY: all deps pydeps build test unit-test integration-test run bench fuzz clean
+.PHONY: all deps pydeps build test unit-test integration-test run bench fuzz soak clean
 
 all: build
 
@@ -47,7 +47,7 @@ bench: deps
 	$(SWIFT) build -c release --product DalyBench
 	$(SWIFT) build -c release --product dalygate
 	@{ echo "# DalyGate benchmarks"; echo; echo "Measured by \`make bench\` on $$(date -u +%Y-%m-%d), $$(nproc) cores, $$(uname -m)."; echo; \
-	  .build/release/DalyBench; echo; $(PYTHON) scripts/bench_http.py; } | tee docs/benchmarks.md
+	  .build/release/DalyBench; echo; $(PYTHON) scripts/bench_peer.py; echo; $(PYTHON) scripts/bench_http.py; } | tee docs/benchmarks.md
 
 clean:
 	rm -rf .build
@@ -65,3 +65,8 @@ fuzz: deps
 		.build-fuzz/debug/$$target $$work -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 			-artifact_prefix=Fuzz/Regressions/$$name/ -print_final_stats=1 2>&1 | tail -12 || exit 1; \
 	done
+
+# The long soak (30 minutes); `make test` runs the same test for 3 minutes.
+SOAK_SECONDS ?= 1800
+soak: build pydeps
+	SOAK_SECONDS=$(SOAK_SECONDS) $(PYTHON) -m pytest -q Tests/Integration/test_soak.py

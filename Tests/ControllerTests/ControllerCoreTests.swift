@@ -153,3 +153,25 @@ struct ControllerCoreTests {
         #expect(restored.start().contains(.setRelay(.load, true)))
     }
 }
+
+@Suite("Relay minimum dwell")
+struct RelayDwellTests {
+    @Test("with relay_min_dwell_s the automation waits; manual commands do not")
+    func dwell() {
+        var settings = AutomationSettings()
+        settings.relayMinimumDwellSeconds = 60
+        var core = ControllerCore(settings: settings)
+        _ = core.handle(CommandRequest(id: 1, command: .switchOutput(.load, on: false), source: .http), uptime: 0)
+        _ = core.handle(CommandRequest(id: 2, command: .switchOutput(.load, on: true), source: .http), uptime: 1)
+        _ = core.handle(CommandRequest(id: 3, command: .switchOutput(.load, on: false), source: .http), uptime: 2)
+        #expect(core.relays[.load] == false)
+        let alarm = ControllerCoreTests.reading(cells: [3600], alarms: ["levelOneCellVoltageTooHigh"])
+        var switched: Double?
+        for t in 3...100 {
+            let actions = core.tick(TickInput(uptime: Double(t), seconds: 1, shunt: ShuntReading(voltage: 14, current: 1), bms: alarm))
+            if actions.contains(.setRelay(.load, true)) { switched = Double(t) }
+            if switched != nil { break }
+        }
+        #expect(switched == 62)
+    }
+}

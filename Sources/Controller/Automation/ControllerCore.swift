@@ -244,7 +244,7 @@ public struct ControllerCore: Sendable {
             let shunt = lastShunt.map { (voltage: $0.voltage, current: $0.current) }
             if let decision = RelayRules.loadOffWhenEmpty(isOn: relays[.load] ?? false, shunt: shunt, settings: settings) {
                 switchRelay(.load, decision.on, reason: decision.reason, source: .automation, &actions)
-                energy.resetToEmpty()
+                if relays[.load] == false { energy.resetToEmpty() }
             }
         case .juepi111:
             if let decision = RelayRules.loadBySOC(isOn: isOn, soc: energy.soc, averagePower: energy.averagePower,
@@ -271,7 +271,7 @@ public struct ControllerCore: Sendable {
         if let decision = RelayRules.balancer(isOn: isOn, cells: cells, averagePower: energy.averagePower, uptime: uptime,
                                               lastAutomaticEnable: lastAutomaticBalancerEnable, settings: settings) {
             switchRelay(.balancer, decision.on, reason: decision.reason, source: .automation, &actions)
-            if decision.on { lastAutomaticBalancerEnable = uptime }
+            if decision.on && relays[.balancer] == true { lastAutomaticBalancerEnable = uptime }
         }
     }
 
@@ -299,6 +299,10 @@ public struct ControllerCore: Sendable {
     private mutating func switchRelay(_ output: Output, _ on: Bool, reason: String, source: ChangeSource,
                                       _ actions: inout [CoreAction]) {
         guard relays[output] != on else { return }
+        // The minimum dwell holds back the automation only; the rule fires again on a later tick.
+        if source == .automation, let last = lastChange[output], uptime - last.uptime < settings.relayMinimumDwellSeconds {
+            return
+        }
         relays[output] = on
         lastChange[output] = OutputChange(on: on, reason: reason, source: source, uptime: uptime)
         actions.append(.setRelay(output, on))

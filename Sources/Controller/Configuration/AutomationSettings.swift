@@ -43,6 +43,9 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
     public var failSafeBalancer = FailSafe.off
     public var failSafeChargeMOS = FailSafe.hold
     public var failSafeDischargeMOS = FailSafe.hold
+    /// Automatic relay changes wait until a relay has kept its state this long (0 = juepi's behaviour); manual
+    /// commands and fail-safes are never held back.
+    public var relayMinimumDwellSeconds = 0.0
     /// BMS vs shunt disagreement that raises the plausibility alarm when it lasts `plausibilitySeconds`.
     public var plausibilityCurrentBand = 1.5
     public var plausibilityVoltageBand = 0.5
@@ -75,6 +78,7 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
         case failSafeBalancer = "fail_safe_balancer"
         case failSafeChargeMOS = "fail_safe_charge_mos"
         case failSafeDischargeMOS = "fail_safe_discharge_mos"
+        case relayMinimumDwellSeconds = "relay_min_dwell_s"
         case plausibilityCurrentBand = "plausibility_current_band_a"
         case plausibilityVoltageBand = "plausibility_voltage_band_v"
         case plausibilitySeconds = "plausibility_after_s"
@@ -107,6 +111,7 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
         failSafeBalancer = try c.value(.failSafeBalancer, or: d.failSafeBalancer)
         failSafeChargeMOS = try c.value(.failSafeChargeMOS, or: d.failSafeChargeMOS)
         failSafeDischargeMOS = try c.value(.failSafeDischargeMOS, or: d.failSafeDischargeMOS)
+        relayMinimumDwellSeconds = try c.value(.relayMinimumDwellSeconds, or: d.relayMinimumDwellSeconds)
         plausibilityCurrentBand = try c.value(.plausibilityCurrentBand, or: d.plausibilityCurrentBand)
         plausibilityVoltageBand = try c.value(.plausibilityVoltageBand, or: d.plausibilityVoltageBand)
         plausibilitySeconds = try c.value(.plausibilitySeconds, or: d.plausibilitySeconds)
@@ -133,6 +138,7 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
         try require(balancerOffCellMillivolts <= balancerOnCellMillivolts, .balancerOffCellMillivolts,
                     "must not exceed balancer_on_cell_mv")
         try require(staleAfterSeconds > 0, .staleAfterSeconds, "must be positive")
+        try require(relayMinimumDwellSeconds >= 0, .relayMinimumDwellSeconds, "must not be negative")
         try require(designCapacityWh > 0, .designCapacityWh, "must be positive")
     }
 }
