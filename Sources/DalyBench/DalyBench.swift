@@ -1,4 +1,5 @@
 import DalyProtocol
+import DeviceKit
 
 /// `make bench`: DalyGate's measured figures, each as a ratio against the physical limit it cannot beat.
 @main
@@ -27,14 +28,5 @@ struct DalyBench {
         return fixed(Double(seconds) * 1000 + Double(attoseconds) / 1e15, 1)
     }
 
-    static func fixed(_ value: Double, _ digits: Int) -> String {
-        let scale = (0..<digits).reduce(1.0) { value, _ in value * 10 }
-        let rounded = (value * scale).rounded() / scale
-        var text = String(rounded)
-        if let dot = text.firstIndex(of: ".") {
-            let decimals = text.distance(from: dot, to: text.endIndex) - 1
-            if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
-        }
-        return text
-    }
+    static func fixed(_ value: Double, _ digits: Int) -> String { DisplayPages.fixed(value, digits) }
 }

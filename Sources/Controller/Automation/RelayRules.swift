@@ -1,4 +1,5 @@
 import DalyProtocol
+import DeviceKit
 
 /// A rule's verdict on a relay: leave it, or switch it with a reason people can read.
 public struct RelayDecision: Equatable, Sendable {
@@ -64,15 +65,6 @@ public enum RelayRules {
         return nil
     }
 
-    /// printf "%.nf".
-    static func format(_ value: Double, _ digits: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let rounded = (value * scale).rounded() / scale
-        var text = String(rounded == 0 ? 0 : rounded)
-        if !text.contains(".") { text += "." }
-        let decimals = text.count - 1 - text.distance(from: text.startIndex, to: text.firstIndex(of: ".")!)
-        if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
-        return digits == 0 ? String(text.dropLast()) : text
-    }
+    /// printf "%.nf", as everywhere else in DalyGate (DisplayPages.fixed).
+    static func format(_ value: Double, _ digits: Int) -> String { DisplayPages.fixed(value, digits) }
 }
