@@ -45,6 +45,7 @@ public final class WakePipe: Sendable {
     private let writeFD: Int32
 
     public init() throws(Errno) {
+        ProcessSignals.ignoreBrokenPipes()
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw Errno(errno) }
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }

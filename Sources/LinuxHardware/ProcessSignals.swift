@@ -13,6 +13,17 @@ public enum ProcessSignals {
         return set
     }
 
+    /// Makes a write to a closed pipe, socket or terminal fail with EPIPE instead of killing the process with
+    /// SIGPIPE. Every LinuxHardware type that owns a descriptor calls this; a daemon must never die of a peer leaving.
+    public static func ignoreBrokenPipes() {
+        _ = brokenPipesIgnored
+    }
+
+    private static let brokenPipesIgnored: Bool = {
+        signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
+
     /// Blocks SIGINT and SIGTERM in the calling thread (call first, from the main thread).
     public static func blockTermination() {
         var set = terminationSet()

@@ -14,6 +14,7 @@ public final class PseudoTerminal: Sendable {
 
     /// Opens a pty; with `linkPath`, replaces any symlink there with one to the slave (a non-link file is an error).
     public init(linkPath: String?) throws(Errno) {
+        ProcessSignals.ignoreBrokenPipes()
         var name = [CChar](repeating: 0, count: 128)
         let master = gw_open_pty_master(&name, name.count)
         guard master >= 0 else { throw Errno(errno) }

@@ -12,6 +12,7 @@ public final class TermiosSerialPort: SerialPort {
 
     /// Opens `path` read/write, non-blocking, without becoming its controlling terminal, and sets raw 8N1 at `baud`.
     public init(path: String, baud: Int = 9600) throws(SerialPortError) {
+        ProcessSignals.ignoreBrokenPipes()
         self.path = path
         let opened = retryingOnInterrupt { open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC) }
         guard case .success(let fd) = opened else {

@@ -43,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "dalygate")
         ProcessLimits.raiseOpenFiles()
+        ProcessSignals.ignoreBrokenPipes()
         var configuration = try loadConfiguration()
         if let http { configuration.http.listen = http }
         if let mqtt { configuration.mqtt.url = mqtt }
