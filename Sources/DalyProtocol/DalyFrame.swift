@@ -6,7 +6,7 @@ public struct DalyFrame: Hashable, Sendable, CustomStringConvertible {
     public static let startByte: UInt8 = 0xA5
     public static let dataLength: UInt8 = 0x08
 
-    /// Byte 1: the host address in a request, 0x01 (the BMS) in a response.
+    /// Byte 1: the host address (0x3F + board) in a request, the board number (0x01 for a single unit) in a response.
     public var address: UInt8
     /// Byte 2, kept raw because a corrupted or unknown ID must still be representable.
     public var commandByte: UInt8

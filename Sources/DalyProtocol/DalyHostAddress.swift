@@ -11,7 +11,7 @@ public struct DalyHostAddress: RawRepresentable, Hashable, Sendable, CustomStrin
     /// 0x80, Bluetooth/UART in some docs: ESPHome's default; the BMS pads multi-frame replies.
     public static let bluetooth = DalyHostAddress(rawValue: 0x80)
 
-    /// The address the BMS puts in every response.
+    /// The address a single unit (board 1) puts in every response; board N of a shared bus puts N.
     public static let bmsAddress: UInt8 = 0x01
 
     /// Parses "0x40", "40", "0x80", "80" (hexadecimal).

@@ -3,17 +3,32 @@
 public enum DalyRequest {
     /// A read request: `A5 <host> <command> 08 00*8 <checksum>`.
     public static func read(_ command: DalyCommand, from host: DalyHostAddress = .pc) -> DalyFrame {
-        DalyFrame(address: host.rawValue, command: command)
+        read(command, to: DalyBusAddress(host))
+    }
+
+    /// A read request for one board on a shared bus: `A5 <0x3F + board> <command> 08 00*8 <checksum>`.
+    public static func read(_ command: DalyCommand, to bus: DalyBusAddress) -> DalyFrame {
+        DalyFrame(address: bus.requestAddress, command: command)
     }
 
     /// 0xD9: switch the discharge MOSFET; D0 = 1 on, 0 off.
     public static func setDischargeMOS(_ on: Bool, from host: DalyHostAddress = .pc) -> DalyFrame {
-        switchFrame(.setDischargeMOS, on: on, host: host)
+        setDischargeMOS(on, to: DalyBusAddress(host))
+    }
+
+    /// 0xD9 for one board on a shared bus.
+    public static func setDischargeMOS(_ on: Bool, to bus: DalyBusAddress) -> DalyFrame {
+        switchFrame(.setDischargeMOS, on: on, address: bus.requestAddress)
     }
 
     /// 0xDA: switch the charge MOSFET; D0 = 1 on, 0 off.
     public static func setChargeMOS(_ on: Bool, from host: DalyHostAddress = .pc) -> DalyFrame {
-        switchFrame(.setChargeMOS, on: on, host: host)
+        setChargeMOS(on, to: DalyBusAddress(host))
+    }
+
+    /// 0xDA for one board on a shared bus.
+    public static func setChargeMOS(_ on: Bool, to bus: DalyBusAddress) -> DalyFrame {
+        switchFrame(.setChargeMOS, on: on, address: bus.requestAddress)
     }
 
     /// 0x21: set SOC (0...100 %, 0.1 % steps) with the date in D0..D5 (YY MM DD hh mm ss, year − 2000) and
@@ -21,19 +36,29 @@ public enum DalyRequest {
     public static func setSOC(
         percent: Double, date: DalyDateTime = .zero, from host: DalyHostAddress = .pc
     ) -> DalyFrame {
+        setSOC(percent: percent, date: date, to: DalyBusAddress(host))
+    }
+
+    /// 0x21 for one board on a shared bus.
+    public static func setSOC(percent: Double, date: DalyDateTime = .zero, to bus: DalyBusAddress) -> DalyFrame {
         let permille = UInt16((min(max(percent, 0), 100) * 10).rounded())
-        return DalyFrame(address: host.rawValue, command: .setSOC, data: date.bytes + permille.bigEndianBytes)
+        return DalyFrame(address: bus.requestAddress, command: .setSOC, data: date.bytes + permille.bigEndianBytes)
     }
 
     /// 0x00: BMS reset/restart.
     public static func reset(from host: DalyHostAddress = .pc) -> DalyFrame {
-        DalyFrame(address: host.rawValue, command: .reset)
+        reset(to: DalyBusAddress(host))
     }
 
-    private static func switchFrame(_ command: DalyCommand, on: Bool, host: DalyHostAddress) -> DalyFrame {
+    /// 0x00 for one board on a shared bus.
+    public static func reset(to bus: DalyBusAddress) -> DalyFrame {
+        DalyFrame(address: bus.requestAddress, command: .reset)
+    }
+
+    private static func switchFrame(_ command: DalyCommand, on: Bool, address: UInt8) -> DalyFrame {
         var data = [UInt8](repeating: 0, count: 8)
         data[0] = on ? 1 : 0
-        return DalyFrame(address: host.rawValue, command: command, data: data)
+        return DalyFrame(address: address, command: command, data: data)
     }
 }
 

@@ -19,7 +19,7 @@ struct ResponseDecodingTests {
     @Test("replies must come from address 0x01 and answer the command that was asked")
     func addressAndCommand() {
         let fromElsewhere = DalyFrame(address: 0x02, command: .packMeasurements, data: [0, 0, 0, 0, 0x75, 0x30, 0, 0])
-        #expect(throws: DalyResponseError.wrongAddress(0x02)) {
+        #expect(throws: DalyResponseError.otherBoard(2)) {
             try DalyResponseValidator.check(fromElsewhere, answers: request)
         }
         let stale = DalyFrame(address: 1, command: .failureCodes)

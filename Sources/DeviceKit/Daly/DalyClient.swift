@@ -51,7 +51,7 @@ public final class DalyClient {
         case .temperatures: reading.temperaturesCelsius = try temperatures()
         case .balanceState: reading.balance = try decodeSingle(command, BalanceState.init(frame:))
         case .failureCodes: reading.alarms = try decodeSingle(command, AlarmFlags.init(frame:))
-        default: _ = try exchange(DalyRequest.read(command, from: configuration.hostAddress))
+        default: _ = try exchange(DalyRequest.read(command, to: configuration.bus))
         }
     }
 
@@ -83,52 +83,28 @@ public final class DalyClient {
         }
     }
 
-    public func ratedParameters() throws(DalyClientError) -> RatedParameters {
-        try decodeSingle(.ratedParameters, RatedParameters.init(frame:))
-    }
-
-    public func cellVoltageThresholds() throws(DalyClientError) -> VoltageThresholds {
-        try decodeSingle(.cellVoltageThresholds, VoltageThresholds.init(frame:))
-    }
-
-    public func packVoltageThresholds() throws(DalyClientError) -> VoltageThresholds {
-        try decodeSingle(.packVoltageThresholds, VoltageThresholds.init(frame:))
-    }
-
-    public func rtcAndSOC() throws(DalyClientError) -> RTCAndSOC { try decodeSingle(.rtcAndSOC, RTCAndSOC.init(frame:)) }
-
-    public func batteryDetails() throws(DalyClientError) -> BatteryDetails {
-        try decodeSingle(.batteryDetails, BatteryDetails.init(frame:))
-    }
-
-    /// 0x57 (battery code) or 0x63 (version string): numbered ASCII frames joined.
-    public func text(_ command: DalyCommand) throws(DalyClientError) -> String {
-        let frames = try exchange(DalyRequest.read(command, from: configuration.hostAddress))
-        return try decoded(command) { () throws(DalyResponseError) in try DalyTextReply.text(from: frames, command: command) }
-    }
-
     // MARK: Writes
 
     /// 0xDA: switches the charge MOSFET; verified by the echoed D0.
     public func setChargeMOS(_ on: Bool) throws(DalyClientError) {
-        try write(DalyRequest.setChargeMOS(on, from: configuration.hostAddress), acknowledgement: on ? 1 : 0)
+        try write(DalyRequest.setChargeMOS(on, to: configuration.bus), acknowledgement: on ? 1 : 0)
     }
 
     /// 0xD9: switches the discharge MOSFET; verified by the echoed D0.
     public func setDischargeMOS(_ on: Bool) throws(DalyClientError) {
-        try write(DalyRequest.setDischargeMOS(on, from: configuration.hostAddress), acknowledgement: on ? 1 : 0)
+        try write(DalyRequest.setDischargeMOS(on, to: configuration.bus), acknowledgement: on ? 1 : 0)
     }
 
     /// 0x21: sets the BMS's SOC (and clock); acknowledged by D0 = 1.
     public func setSOC(percent: Double, date: DalyDateTime = .zero) throws(DalyClientError) {
-        try write(DalyRequest.setSOC(percent: percent, date: date, from: configuration.hostAddress), acknowledgement: 1)
+        try write(DalyRequest.setSOC(percent: percent, date: date, to: configuration.bus), acknowledgement: 1)
     }
 
     /// 0x00: restarts the BMS. Units may or may not answer; returns whether one did. Never retried.
     @discardableResult
     public func reset() throws(DalyClientError) -> Bool {
         do {
-            _ = try exchange(DalyRequest.reset(from: configuration.hostAddress), attempts: 1)
+            _ = try exchange(DalyRequest.reset(to: configuration.bus), attempts: 1)
             return true
         } catch where error.kind == .timeout {
             return false
@@ -150,11 +126,11 @@ public final class DalyClient {
         return try statusInfo()
     }
 
-    private func decodeSingle<T>(
+    func decodeSingle<T>(
         _ command: DalyCommand, _ decode: (DalyFrame) throws(DalyResponseError) -> T
     ) throws(DalyClientError) -> T {
         var value: T?
-        _ = try exchange(DalyRequest.read(command, from: configuration.hostAddress)) { frame throws(DalyResponseError) in
+        _ = try exchange(DalyRequest.read(command, to: configuration.bus)) { frame throws(DalyResponseError) in
             value = try decode(frame)
         }
         return value!
@@ -165,24 +141,23 @@ public final class DalyClient {
         _ decode: (DalyFrame) throws(DalyResponseError) -> (Int, [Item])
     ) throws(DalyClientError) -> [Item] {
         var assembler = MultiFrameAssembler<Item>(count: count, perFrame: perFrame)
-        _ = try exchange(DalyRequest.read(command, from: configuration.hostAddress), count: count) {
+        _ = try exchange(DalyRequest.read(command, to: configuration.bus), count: count) {
             frame throws(DalyResponseError) in
             let (number, items) = try decode(frame)
             assembler.add(number: number, items: items)
         }
         guard let values = assembler.result else {
-            throw DalyClientError(kind: .shortFrame, command: command, path: port.path, attempts: 1,
-                                  detail: "frames \(assembler.missingFrames) missing")
+            throw failure(.shortFrame, command, attempts: 1, detail: "frames \(assembler.missingFrames) missing")
         }
         return values
     }
 
-    private func decoded<T>(_ command: DalyCommand, _ body: () throws(DalyResponseError) -> T) throws(DalyClientError) -> T {
+    func decoded<T>(_ command: DalyCommand, _ body: () throws(DalyResponseError) -> T) throws(DalyClientError) -> T {
         do {
             return try body()
         } catch {
             statistics.failures[.implausible, default: 0] += 1
-            throw DalyClientError(kind: .implausible, command: command, path: port.path, attempts: 1, detail: "\(error)")
+            throw failure(.implausible, command, attempts: 1, detail: "\(error)")
         }
     }
 
@@ -210,7 +185,7 @@ public final class DalyClient {
                 (last, detail) = (kind, why)
             }
         }
-        throw DalyClientError(kind: last, command: command, path: port.path, attempts: tries, detail: detail)
+        throw failure(last, command, attempts: tries, detail: detail)
     }
 
     private enum AttemptResult {
@@ -229,11 +204,12 @@ public final class DalyClient {
             statistics.requests += 1
             try port.write(request.bytes)
         } catch {
-            throw DalyClientError(kind: .io, command: command, path: port.path, attempts: 1, detail: error.message)
+            throw failure(.io, command, attempts: 1, detail: error.message)
         }
 
         var collector = DalyReplyCollector(expectation)
         var sawWrongCommand = false
+        var heardBoard: Int?
         var rejection: DalyResponseError?
         var deadline = clock.now.advanced(by: configuration.timeout)
         while true {
@@ -241,13 +217,14 @@ public final class DalyClient {
             do {
                 bytes = try port.read(upTo: 512, deadline: deadline)
             } catch {
-                throw DalyClientError(kind: .io, command: command, path: port.path, attempts: 1, detail: error.message)
+                throw failure(.io, command, attempts: 1, detail: error.message)
             }
             if bytes.isEmpty {
                 // Deadline passed. With all required frames in, missing padding frames are no failure.
                 if collector.hasRequired { return .success(collector.ordered) }
+                let heard = heardBoard.map { "; only board \($0) answered" } ?? ""
                 return .failure(classifyTimeout(sawWrongCommand: sawWrongCommand, rejection: rejection),
-                                "frames \(collector.missing) missing")
+                                "frames \(collector.missing) missing" + heard)
             }
             scanner.append(bytes)
             while let frame = scanner.next() {
@@ -260,6 +237,9 @@ public final class DalyClient {
                     return .failure(.asleep, "request echoed")
                 } catch .wrongCommand {
                     sawWrongCommand = true
+                } catch .otherBoard(let board) {
+                    // A late reply of another board on the bus: not ours, never used; keep listening.
+                    heardBoard = board
                 } catch {
                     rejection = error
                 }
@@ -269,6 +249,14 @@ public final class DalyClient {
                 deadline = min(deadline, clock.now.advanced(by: configuration.paddingIdle))
             }
         }
+    }
+
+    /// A client error for `command` on this client's port and board.
+    func failure(
+        _ kind: DalyClientError.Kind, _ command: DalyCommand, attempts: Int, detail: String = ""
+    ) -> DalyClientError {
+        DalyClientError(kind: kind, command: command, path: port.path, attempts: attempts, detail: detail,
+                        board: configuration.board)
     }
 
     /// Why an attempt ended without its reply, from what this attempt's scanner saw.

@@ -2,8 +2,13 @@ import DalyProtocol
 
 /// How DalyClient talks to one BMS: address, timing, retries, and which commands a poll sends.
 public struct DalyClientConfiguration: Sendable, Equatable {
-    /// 0x40 (default, maland16/juepi) or 0x80 (the BMS then pads 0x95/0x96 replies to 16/3 frames).
-    public var hostAddress: DalyHostAddress
+    /// The board this client reads and the host address family: board 1 from 0x40 (default, maland16/juepi) or
+    /// 0x80 (the BMS then pads 0x95/0x96 replies to 16/3 frames); boards 2...16 of a shared RS485 bus from 0x40.
+    public var bus: DalyBusAddress
+    /// The host address family of `bus`.
+    public var hostAddress: DalyHostAddress { bus.host }
+    /// The board number of `bus` (1 for a unit on its own UART).
+    public var board: Int { bus.board }
     /// How long to wait for the first reply frame, and for each further frame of a multi-frame reply.
     public var timeout: Duration
     /// Tries per command (1 = no retry).
@@ -16,12 +21,13 @@ public struct DalyClientConfiguration: Sendable, Equatable {
     /// giving up on the rest (some units do not pad).
     public var paddingIdle: Duration
 
+    /// `bus`, when given, replaces `hostAddress` (use it to address a board other than 1).
     public init(
         hostAddress: DalyHostAddress = .pc, timeout: Duration = .milliseconds(500), attempts: Int = 3,
         commands: [DalyCommand] = DalyCommand.fullPoll, currentSign: Double = 1,
-        paddingIdle: Duration = .milliseconds(40)
+        paddingIdle: Duration = .milliseconds(40), bus: DalyBusAddress? = nil
     ) {
-        self.hostAddress = hostAddress
+        self.bus = bus ?? DalyBusAddress(hostAddress)
         self.timeout = timeout
         self.attempts = max(1, attempts)
         self.commands = Self.normalized(commands)

@@ -27,34 +27,45 @@ public struct DalyClientError: Error, Equatable, Sendable, CustomStringConvertib
     public var path: String
     public var attempts: Int
     public var detail: String
+    /// The board asked (1 for a unit on its own UART; 2...16 on a shared RS485 bus).
+    public var board: Int
 
-    public init(kind: Kind, command: DalyCommand, path: String, attempts: Int, detail: String = "") {
+    public init(kind: Kind, command: DalyCommand, path: String, attempts: Int, detail: String = "", board: Int = 1) {
         self.kind = kind
         self.command = command
         self.path = path
         self.attempts = attempts
         self.detail = detail
+        self.board = board
     }
+
+    /// "BMS at PATH" for a single unit, "board N on PATH" for a board of a shared bus.
+    private var unit: String { board == 1 ? "BMS at \(path)" : "board \(board) on \(path)" }
 
     public var description: String {
         let tries = attempts == 1 ? "1 try" : "\(attempts) tries"
         let what = "\(command.hex) \(command.name)"
         switch kind {
+        case .timeout where board > 1:
+            let request = (try? DalyBusAddress(board: board)).map { "\(DalyHostAddress(rawValue: $0.requestAddress))" }
+                ?? "none"
+            return "no reply from \(unit) to \(what) after \(tries): is a BMS on this bus set to board number"
+                + " \(board) (request address \(request)) in Daly's PC tool, and awake?"
         case .timeout:
             return "no reply from BMS at \(path) to \(what) after \(tries): is it asleep? check the isolator wiring"
                 + " and the host address (0x40/0x80)"
         case .asleep:
-            return "BMS at \(path) echoes \(what) back (\(tries)): it is asleep; charge or discharge current wakes it"
+            return "\(unit) echoes \(what) back (\(tries)): it is asleep; charge or discharge current wakes it"
         case .checksum:
-            return "corrupted replies from BMS at \(path) to \(what) after \(tries) (bad checksum): check wiring and noise"
+            return "corrupted replies from \(unit) to \(what) after \(tries) (bad checksum): check wiring and noise"
         case .wrongCommand:
-            return "BMS at \(path) answered another command while waiting for \(what) after \(tries)"
+            return "\(unit) answered another command while waiting for \(what) after \(tries)"
         case .shortFrame:
-            return "incomplete replies from BMS at \(path) to \(what) after \(tries): \(detail)"
+            return "incomplete replies from \(unit) to \(what) after \(tries): \(detail)"
         case .implausible:
-            return "implausible reply from BMS at \(path) to \(what): \(detail)"
+            return "implausible reply from \(unit) to \(what): \(detail)"
         case .notAcknowledged:
-            return "BMS at \(path) did not acknowledge \(what) after \(tries): \(detail)"
+            return "\(unit) did not acknowledge \(what) after \(tries): \(detail)"
         case .io:
             return "serial port \(path) failed during \(what): \(detail)"
         }

@@ -15,24 +15,35 @@ public enum DalyAddressMode: String, Sendable, CaseIterable {
 
 /// The firmware of the simulated BMS: turns one request into its reply frames and applies writes to the state.
 ///
-/// Pure: no I/O and no clock. Requests with another host address or an unknown command get no reply (nil), as
-/// on a real unit. Multi-frame replies follow the host address: ceil(n/3) cell frames for 0x40, all 16 for 0x80.
+/// Pure: no I/O and no clock. Requests with another host address, for another board or with an unknown command
+/// get no reply (nil), as on a real unit. Multi-frame replies follow the host address: ceil(n/3) cell frames for
+/// 0x40, all 16 for 0x80. Board 1 answers the host addresses of its `addressMode` and replies from 0x01; board N
+/// (2...16, on a shared bus) answers only 0x3F + N and replies from N.
 public struct DalyBMSResponder: Sendable {
     public var addressMode: DalyAddressMode
     /// Real units leave non-zero garbage in reserved bytes and in unused slots of the last cell frame.
     public var garbageReservedBytes: Bool
+    /// This unit's board number (Daly's PC tool "Board No"), 1...16.
+    public var board: Int
 
-    public init(addressMode: DalyAddressMode = .both, garbageReservedBytes: Bool = false) {
+    public init(addressMode: DalyAddressMode = .both, garbageReservedBytes: Bool = false, board: Int = 1) {
         self.addressMode = addressMode
         self.garbageReservedBytes = garbageReservedBytes
+        self.board = board
+    }
+
+    /// True when a request with this address byte is for this board.
+    public func isAddressed(by requestAddress: UInt8) -> Bool {
+        if board == 1 { return addressMode.accepts(requestAddress) }
+        return DalyBusAddress(requestAddress: requestAddress)?.board == board
     }
 
     /// The reply to `request`, or nil when the BMS stays silent.
     public func respond(to request: DalyFrame, state: inout DalyBMSState) -> [DalyFrame]? {
-        guard !state.asleep, addressMode.accepts(request.address), let command = request.command else { return nil }
+        guard !state.asleep, isAddressed(by: request.address), let command = request.command else { return nil }
         let host = DalyHostAddress(rawValue: request.address)
         let datas = replyData(command, request: request, host: host, state: &state)
-        return datas.map { DalyFrame(address: DalyHostAddress.bmsAddress, command: command, data: $0) }
+        return datas.map { DalyFrame(address: UInt8(clamping: board), command: command, data: $0) }
     }
 
     private var junk: UInt8 { garbageReservedBytes ? 0x8E : 0 }

@@ -48,7 +48,8 @@ public struct SimulatedDalyBMSStatistics: Sendable, Equatable {
     public var injected: [DalyFault: Int] = [:]
 }
 
-/// A protocol-faithful Daly BMS on a pseudo-terminal (protocol §4), for tests, demos and `--simulate`.
+/// A protocol-faithful Daly BMS on a pseudo-terminal (protocol §4), for tests, demos and `--simulate`; or several
+/// boards sharing that one pseudo-terminal as they share an RS485 bus, each answering only its own board number.
 ///
 /// A thread of its own reads requests from the pty master, counts a request as received only when its 13 bytes
 /// would have crossed a 9600 8N1 wire, answers after the reply latency, and writes each reply byte when it would
@@ -62,18 +63,29 @@ public final class SimulatedDalyBMS: Sendable {
     private let thread: Mutex<OwnedThread?> = Mutex(nil)
 
     struct Shared {
-        var state: DalyBMSState
+        /// Board 1 first; board N at index N − 1.
+        var boards: [DalyBMSState]
         var faults: [DalyFaultRule]
         var statistics = SimulatedDalyBMSStatistics()
     }
 
     /// Opens the pty, links its slave at `linkPath` and starts answering.
-    public init(
+    public convenience init(
         linkPath: String?, state: DalyBMSState, configuration: SimulatedDalyBMSConfiguration = .init()
     ) throws(Errno) {
+        try self.init(linkPath: linkPath, boards: [state], configuration: configuration)
+    }
+
+    /// Boards 1...N (N = `boards.count`, at most 16) on one pseudo-terminal: a request reaches every board, only
+    /// the addressed one answers, and the others stay silent. Pacing, latency and faults belong to the shared wire.
+    public init(
+        linkPath: String?, boards: [DalyBMSState], configuration: SimulatedDalyBMSConfiguration = .init()
+    ) throws(Errno) {
+        precondition(!boards.isEmpty && boards.count <= DalyBusAddress.boardRange.upperBound,
+                     "a simulated bus holds 1...16 boards")
         self.configuration = configuration
         self.pty = try PseudoTerminal(linkPath: linkPath)
-        self.shared = Mutex(Shared(state: state, faults: configuration.faults))
+        self.shared = Mutex(Shared(boards: boards, faults: configuration.faults))
         self.wake = try WakePipe()
         let wire = SimulatedBMSWire(bms: self)
         thread.withLock { $0 = OwnedThread(name: "daly-sim") { wire.run() } }
@@ -92,12 +104,23 @@ public final class SimulatedDalyBMS: Sendable {
 
     deinit { stop() }
 
-    /// Reads or changes the battery state atomically.
+    /// Reads or changes the battery state of board 1 atomically.
     public func withState<R: Sendable>(_ body: (inout DalyBMSState) -> R) -> R {
-        shared.withLock { body(&$0.state) }
+        withState(board: 1, body)
     }
 
-    public var state: DalyBMSState { shared.withLock { $0.state } }
+    /// Reads or changes the battery state of `board` (1...boardCount) atomically.
+    public func withState<R: Sendable>(board: Int, _ body: (inout DalyBMSState) -> R) -> R {
+        shared.withLock { body(&$0.boards[board - 1]) }
+    }
+
+    /// Board 1's battery state.
+    public var state: DalyBMSState { state(board: 1) }
+
+    public func state(board: Int) -> DalyBMSState { shared.withLock { $0.boards[board - 1] } }
+
+    /// How many boards share this pseudo-terminal.
+    public var boardCount: Int { shared.withLock { $0.boards.count } }
 
     /// Replaces the active faults.
     public func setFaults(_ faults: [DalyFaultRule]) { shared.withLock { $0.faults = faults } }
@@ -116,11 +139,19 @@ public final class SimulatedDalyBMS: Sendable {
             for rule in shared.faults where Double.random(in: 0..<1, using: &rng) < rule.probability {
                 struck.insert(rule.fault)
             }
-            let responder = DalyBMSResponder(addressMode: configuration.addressMode,
-                                             garbageReservedBytes: struck.contains(.garbage))
+            // Every board sees the request; at most one is addressed by it, the others stay silent.
+            let responders = shared.boards.indices.map {
+                DalyBMSResponder(addressMode: configuration.addressMode, garbageReservedBytes: struck.contains(.garbage),
+                                 board: $0 + 1)
+            }
+            let addressed = responders.firstIndex { $0.isAddressed(by: request.address) }
+            // A request for no board here cannot strike a board's fault (no echo from a board that is absent).
+            if addressed == nil { struck.removeAll() }
             // Silence and echoes do not change the state: the request never reached the firmware.
-            let frames = struck.contains(.sleep) || struck.contains(.echo)
-                ? nil : responder.respond(to: request, state: &shared.state)
+            var frames: [DalyFrame]?
+            if let index = addressed, !struck.contains(.sleep), !struck.contains(.echo) {
+                frames = responders[index].respond(to: request, state: &shared.boards[index])
+            }
             for fault in struck { shared.statistics.injected[fault, default: 0] += 1 }
             if frames == nil && !struck.contains(.echo) { shared.statistics.ignored += 1 } else { shared.statistics.replies += 1 }
             return (frames, struck)
