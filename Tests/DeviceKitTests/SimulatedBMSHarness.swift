@@ -12,7 +12,15 @@ struct SimulatedBMSHarness {
         state: DalyBMSState = DalyBMSState(), simulator: SimulatedDalyBMSConfiguration = .init(speed: 10),
         client configuration: DalyClientConfiguration = .init(timeout: .milliseconds(100))
     ) throws {
-        bms = try SimulatedDalyBMS(linkPath: nil, state: state, configuration: simulator)
+        try self.init(boards: [state], simulator: simulator, client: configuration)
+    }
+
+    /// Several boards on one pty (a shared RS485 bus); the client reads the board its configuration names.
+    init(
+        boards: [DalyBMSState], simulator: SimulatedDalyBMSConfiguration = .init(speed: 10),
+        client configuration: DalyClientConfiguration
+    ) throws {
+        bms = try SimulatedDalyBMS(linkPath: nil, boards: boards, configuration: simulator)
         client = DalyClient(port: try TermiosSerialPort(path: bms.pty.slavePath), configuration: configuration)
     }
 
