@@ -4,7 +4,7 @@ import DeviceKit
 import Foundation
 import LinuxHardware
 
-/// `dalygate read`: one full BMS poll, printed as text or as the reading JSON.
+/// `dalygate read`: one full BMS poll (of one board, on a shared bus), printed as text or as the reading JSON.
 struct ReadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "read", abstract: "Poll the Daly BMS once (0x90 to 0x98) and print the reading.")
@@ -14,6 +14,9 @@ struct ReadCommand: ParsableCommand {
 
     @Option(help: "Host address in requests: 0x40 (default) or 0x80.", transform: parseHostAddress)
     var address: DalyHostAddress = .pc
+
+    @Option(help: "Board number on a shared RS485 bus (1-16, set in Daly's PC tool): requests go to 0x3F + board.")
+    var board: Int = 1
 
     @Option(name: .customLong("timeout-ms"), help: "Wait per reply frame, in milliseconds.")
     var timeoutMilliseconds: Int = 500
@@ -27,6 +30,14 @@ struct ReadCommand: ParsableCommand {
     @Flag(help: "Print the reading as JSON.")
     var json = false
 
+    func validate() throws {
+        do {
+            _ = try DalyBusAddress(host: address, board: board)
+        } catch {
+            throw ValidationError("--board: \(error)")
+        }
+    }
+
     func run() throws {
         guard timeoutMilliseconds > 0, attempts > 0 else { throw fail("--timeout-ms and --attempts must be positive") }
         let serial: TermiosSerialPort
@@ -37,7 +48,7 @@ struct ReadCommand: ParsableCommand {
         }
         let client = DalyClient(port: serial, configuration: DalyClientConfiguration(
             hostAddress: address, timeout: .milliseconds(timeoutMilliseconds), attempts: attempts,
-            currentSign: invertCurrent ? -1 : 1))
+            currentSign: invertCurrent ? -1 : 1, bus: try DalyBusAddress(host: address, board: board)))
         let reading: DalyReading
         do {
             reading = try client.poll()

@@ -15,6 +15,10 @@ struct SimBMSCommand: ParsableCommand {
     @Option(help: "Path of the symlink to the pseudo-terminal slave; clients open it as their serial port.")
     var link: String
 
+    @Option(help: ArgumentHelp("Boards on the one pseudo-terminal, as on a shared RS485 bus (1-16). Board b answers"
+            + " only request address 0x3F + b, with +10 mV per cell and -5 % SOC per board after the first."))
+    var boards: Int = 1
+
     @Option(help: "Number of cells (1-48).")
     var cells: Int = 4
 
@@ -46,6 +50,7 @@ struct SimBMSCommand: ParsableCommand {
     var invertCurrent = false
 
     func validate() throws {
+        guard DalyBusAddress.boardRange.contains(boards) else { throw ValidationError("--boards must be 1...16") }
         guard StatusInfo.cellRange.contains(cells) else { throw ValidationError("--cells must be 1...48") }
         guard StatusInfo.sensorRange.contains(temps) else { throw ValidationError("--temps must be 0...16") }
         guard DalyAddressMode(rawValue: addressMode) != nil else {
@@ -62,25 +67,35 @@ struct SimBMSCommand: ParsableCommand {
 
     func run() throws {
         ProcessSignals.blockTermination()
-        var state = DalyBMSState(cells: cells, cellMillivolts: UInt16(cellMv), temperatureSensors: temps,
-                                 socPercent: soc, current: current)
-        state.reportedCurrentSign = invertCurrent ? -1 : 1
+        let states = (1...boards).map(boardState)
         let configuration = SimulatedDalyBMSConfiguration(
             addressMode: DalyAddressMode(rawValue: addressMode)!, replyLatency: .milliseconds(latencyMilliseconds),
             faults: fault.compactMap(DalyFaultRule.init(parsing:)), seed: seed)
         let bms: SimulatedDalyBMS
         do {
-            bms = try SimulatedDalyBMS(linkPath: link, state: state, configuration: configuration)
+            bms = try SimulatedDalyBMS(linkPath: link, boards: states, configuration: configuration)
         } catch {
             throw fail("cannot create the simulated BMS at \(link): \(error)")
         }
         let faults = configuration.faults.isEmpty ? "no faults" : "faults " + configuration.faults.map(\.description).joined(separator: ", ")
-        print("simulated Daly BMS: \(cells) cells, \(temps) sensors, address \(addressMode), \(faults);"
+        let bus = boards == 1 ? "" : "\(boards) boards on one bus, "
+        print("simulated Daly BMS: \(bus)\(cells) cells, \(temps) sensors, address \(addressMode), \(faults);"
               + " \(link) -> \(bms.pty.slavePath)")
         FileHandle.standardOutput.synchronizeFile()
         _ = ProcessSignals.waitForTermination()
         let stats = bms.statistics
         bms.stop()
         print("stopped after \(stats.requests) requests, \(stats.replies) replies")
+    }
+
+    /// Board `board`'s battery: board 1 as the options say; every further board 10 mV higher per cell and 5 % lower
+    /// in SOC (clamped to 0...100), so that readings show which board answered. Each has its own battery code.
+    private func boardState(_ board: Int) -> DalyBMSState {
+        var state = DalyBMSState(cells: cells, cellMillivolts: UInt16(clamping: cellMv + 10 * (board - 1)),
+                                 temperatureSensors: temps, socPercent: min(max(soc - 5 * Double(board - 1), 0), 100),
+                                 current: current)
+        state.reportedCurrentSign = invertCurrent ? -1 : 1
+        if board > 1 { state.batteryCode = "DALYGATE-SIM-BAT\(board)" }
+        return state
     }
 }

@@ -75,6 +75,22 @@ struct DalyBoardTests {
         #expect(error.description.contains("host address (0x40/0x80)"))
     }
 
+    @Test("the simulated firmware answers only its own board number, from that number; board 1 keeps 0x80")
+    func responderBoardFilter() throws {
+        var state = DalyBMSState()
+        for board in DalyBusAddress.boardRange {
+            let responder = DalyBMSResponder(board: board)
+            for other in DalyBusAddress.boardRange {
+                let request = DalyRequest.read(.packMeasurements, to: try DalyBusAddress(board: other))
+                let reply = responder.respond(to: request, state: &state)
+                #expect((reply != nil) == (other == board))
+                #expect(reply?.first?.address == (other == board ? UInt8(board) : nil))
+            }
+            let fromBluetooth = responder.respond(to: DalyRequest.read(.packMeasurements, from: .bluetooth), state: &state)
+            #expect((fromBluetooth?.first?.address) == (board == 1 ? 0x01 : nil))
+        }
+    }
+
     @Test("a late frame of another board on the bus is dropped, and the asked board's reply is used")
     func strayFrameOfAnotherBoard() throws {
         let state = DalyBMSState(cells: 4, socPercent: 64)

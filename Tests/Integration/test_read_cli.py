@@ -104,3 +104,49 @@ def test_sim_bms_rejects_unknown_faults(dalygate, tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0
     assert "unknown fault 'gremlins'" in result.stderr
+
+
+def test_read_board_2_of_a_three_board_bus(dalygate, sim_bms):
+    sim = sim_bms("--boards", "3", "--cells", "4", "--soc", "60")
+    readings = {}
+    for board in (1, 2, 3):
+        result = read(dalygate, sim.link, "--board", str(board), "--json")
+        assert result.returncode == 0, result.stderr
+        readings[board] = json.loads(result.stdout)
+    # Board b of the simulated bus: +10 mV per cell and -5 % SOC per board after the first.
+    assert readings[2]["cells"]["voltages_mv"] == [3309, 3310, 3311, 3309]
+    assert readings[2]["pack"]["soc_pct"] == 55
+    assert readings[1]["pack"]["soc_pct"] == 60 and readings[3]["pack"]["soc_pct"] == 50
+    assert readings[1]["cells"]["voltages_mv"] == [3299, 3300, 3301, 3299]
+
+
+def test_read_absent_board_is_one_line(dalygate, sim_bms):
+    sim = sim_bms("--boards", "3")
+    result = read(dalygate, sim.link, "--board", "5", "--timeout-ms", "100", "--attempts", "2")
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"dalygate: no reply from board 5 on {sim.link} to 0x90")
+    assert "board number 5 (request address 0x44)" in lines[0]
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("args", [["--board", "0"], ["--board", "17"], ["--board", "2", "--address", "0x80"]])
+def test_read_refuses_boards_it_cannot_address(dalygate, tmp_path, args):
+    result = read(dalygate, tmp_path / "unused.tty", *args)
+    assert result.returncode != 0
+    assert "--board" in result.stderr
+
+
+def test_bus_faults_still_strike_and_are_retried(dalygate, sim_bms):
+    sim = sim_bms("--boards", "2", "--cells", "8", "--fault", "corrupt:0.25", "--seed", "5")
+    result = read(dalygate, sim.link, "--board", "2", "--json", "--timeout-ms", "200", "--attempts", "6")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["cells"]["voltages_mv"] == [3309, 3310, 3311] * 2 + [3309, 3310]
+
+
+def test_sim_bms_rejects_too_many_boards(dalygate, tmp_path):
+    result = subprocess.run([str(dalygate), "sim-bms", "--link", str(tmp_path / "x"), "--boards", "17"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "--boards must be 1...16" in result.stderr
