@@ -138,8 +138,8 @@ def test_resume_replays_at_most_64_events(unharmed):
 
 
 @pytest.mark.parametrize("query,status", [
-    ("from=nan", 400), ("to=inf", 400), ("from=1e400", 400), ("step=-60", 400), ("step=0x40", 400),
-    ("from=99999999999999999999999", 400), ("step=5", 422), ("from=200000000000", 422),
+    ("from=nan", 400), ("to=inf", 400), ("from=1e400", 400), ("step=-60", 422), ("step=0x40", 400),
+    ("from=99999999999999999999999", 422), ("from=ab", 400), ("step=5", 422), ("from=200000000000", 422),
 ])
 def test_history_numbers_are_strict(unharmed, query, status):
     assert problem(call(unharmed.base, "GET", f"/api/v1/history?{query}"))[0] == status

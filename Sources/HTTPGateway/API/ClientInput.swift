@@ -1,9 +1,10 @@
 import Controller
 
 /// Strict readers for every number a client supplies in a header or query (event ids, history times and steps,
-/// paging, scale), and the one way client text is quoted back in an error. Plain decimal digits only: no sign, no
-/// exponent, no hex, no "nan" or "inf", no whitespace, a bounded length, so no value can overflow, turn into NaN or
-/// make the server do unbounded work. A malformed number is 400; a well-formed one out of range is 422.
+/// paging, scale), and the one way client text is quoted back in an error. Ids and counts are plain decimal digits;
+/// times are finite decimals; never hex, "nan", "inf" or whitespace, always a bounded length, so no value can
+/// overflow, turn into NaN or make the server do unbounded work. A malformed number is 400; a well-formed one out of
+/// range is 422.
 public enum ClientInput {
     /// A `Last-Event-ID`: 1 to 16 decimal digits, at most 2^53 - 1 (what ``EventBus`` hands out); else 400.
     public static func eventID(_ text: String) throws(Problem) -> UInt64 {
@@ -24,15 +25,15 @@ public enum ClientInput {
         return Int64(value)
     }
 
-    /// A decimal such as `1790000000` or `1790000000.25` (up to 15 integer and 9 fraction digits); nil if `text` is
-    /// not one.
+    /// A finite decimal number (`1790000000`, `-1`, `357544.43`, `1.79e9`): at most 32 characters of digits, sign,
+    /// point and exponent; nil for anything else (hex, "nan", "inf", whitespace, an overflow to infinity).
     public static func decimal(_ text: String) -> Double? {
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, (1...15).contains(whole.utf8.count), whole.utf8.allSatisfy(isDigit) else { return nil }
-        if parts.count == 2 {
-            guard (1...9).contains(parts[1].utf8.count), parts[1].utf8.allSatisfy(isDigit) else { return nil }
+        let allowed = text.utf8.allSatisfy {
+            isDigit($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "e")
+                || $0 == UInt8(ascii: "E")
         }
-        return Double(text)
+        guard (1...32).contains(text.utf8.count), allowed, let value = Double(text), value.isFinite else { return nil }
+        return value
     }
 
     /// Client text as it may appear in a problem's detail or a log line: in quotes, every character outside

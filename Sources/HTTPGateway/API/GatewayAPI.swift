@@ -125,10 +125,10 @@ public final class GatewayAPI: Sendable {
             write(request) { body throws(Problem) in try CommandParsing.soc(body: body) }
         }
         router.add("POST", "/api/v1/energy/reset") { [unowned self] request, _ in
-            write(request) { _ throws(Problem) in .resetEnergy }
+            write(request) { body throws(Problem) in try CommandParsing.empty(body, .resetEnergy) }
         }
         router.add("POST", "/api/v1/energy/reset-capacity") { [unowned self] request, _ in
-            write(request) { _ throws(Problem) in .resetLearnedCapacity }
+            write(request) { body throws(Problem) in try CommandParsing.empty(body, .resetLearnedCapacity) }
         }
         router.add("GET", "/healthz") { [unowned self] _, _ in health() }
         router.add("GET", "/metrics") { [unowned self] _, _ in
