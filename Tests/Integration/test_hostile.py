@@ -351,3 +351,54 @@ def test_writes_beyond_the_pending_limit_get_429(dalygate, tmp_path):
         assert gateway.process.poll() is None
     finally:
         assert gateway.stop() == 0
+
+
+# 5. MQTT
+
+def mqtt_gateway(dalygate, tmp_path, extra=""):
+    from test_mqtt import Broker
+    broker = Broker(tmp_path)
+    gateway = Gateway(dalygate, tmp_path / "gw", f"mqtt:\n  url: mqtt://127.0.0.1:{broker.port}\n{extra}")
+    deadline = time.monotonic() + 15
+    while "MQTT connected" not in (tmp_path / "gw" / "gateway.log").read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return broker, gateway
+
+
+def test_an_oversized_mqtt_publish_never_reaches_the_gateway(dalygate, tmp_path):
+    broker, gateway = mqtt_gateway(dalygate, tmp_path, os.environ.get("HOSTILE_MQTT_EXTRA", ""))
+    try:
+        before = fingerprint(gateway.base)
+        big = tmp_path / "big"
+        big.write_bytes(b"1" * (100 * 1024))
+        subprocess.run(["mosquitto_pub", "-p", str(broker.port), "-t", "dalygate/Ctrl_SSR1", "-f", str(big)], check=True, timeout=10)
+        broker.publish("dalygate/Ctrl_SSR2", "x" * 5000)  # under 64 KiB: delivered, and refused by the bridge
+        log = tmp_path / "gw" / "gateway.log"
+        deadline = time.monotonic() + 10
+        while "on dalygate/Ctrl_SSR2" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        text = log.read_text()
+        assert "on dalygate/Ctrl_SSR2" in text and "on dalygate/Ctrl_SSR1" not in text
+        assert fingerprint(gateway.base) == before and gateway.process.poll() is None
+    finally:
+        assert gateway.stop() == 0
+        broker.stop()
+
+
+@pytest.mark.parametrize("policy,obeyed", [("none", False), ("relays", True)])
+def test_mqtt_commands_policy(dalygate, tmp_path, policy, obeyed):
+    broker, gateway = mqtt_gateway(dalygate, tmp_path, f"  commands: {policy}\n")
+    try:
+        broker.publish("dalygate/set/soc", "55")
+        broker.publish("dalygate/Ctrl_CSw", "off")
+        broker.publish("dalygate/Ctrl_SSR2", "on")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not json.loads(call(gateway.base, "GET", "/api/v1/state")[2])["relays"]["balancer"]:
+            time.sleep(0.1)
+        state = json.loads(call(gateway.base, "GET", "/api/v1/state")[2])
+        assert state["relays"]["balancer"] is obeyed
+        assert state["bms"]["mosfets"]["charge"] is True
+        assert gateway.process.poll() is None
+    finally:
+        assert gateway.stop() == 0
+        broker.stop()

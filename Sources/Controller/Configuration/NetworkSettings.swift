@@ -88,8 +88,10 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
     public var password = ""
     public var caFile = ""
     public var keepaliveSeconds = 30
-    /// 3 (MQTT 3.1.1) or 5.
-    public var protocolVersion = 3
+    /// 5 (MQTT 5, falling back to 3.1.1 when the broker refuses it) or 3 (MQTT 3.1.1 only).
+    public var protocolVersion = 5
+    /// Which command topics are obeyed: `all`, `relays` (the load and balancer relays only), or `none`.
+    public var commands = "all"
     public var juepiTopics = true
     public var json = true
     public var discovery = true
@@ -98,7 +100,7 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case url, prefix, username, password, json, discovery
+        case url, prefix, username, password, json, discovery, commands
         case clientID = "client_id"
         case caFile = "ca_file"
         case keepaliveSeconds = "keepalive_s"
@@ -119,6 +121,7 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
         caFile = try c.value(.caFile, or: d.caFile)
         keepaliveSeconds = try c.value(.keepaliveSeconds, or: d.keepaliveSeconds)
         protocolVersion = try c.value(.protocolVersion, or: d.protocolVersion)
+        commands = try c.value(.commands, or: d.commands)
         juepiTopics = try c.value(.juepiTopics, or: d.juepiTopics)
         json = try c.value(.json, or: d.json)
         discovery = try c.value(.discovery, or: d.discovery)
@@ -128,6 +131,9 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
         }
         guard protocolVersion == 3 || protocolVersion == 5 else {
             throw ConfigurationError(key: "mqtt.protocol", message: "must be 3 (MQTT 3.1.1) or 5")
+        }
+        guard ["all", "relays", "none"].contains(commands) else {
+            throw ConfigurationError(key: "mqtt.commands", message: "must be all, relays or none")
         }
     }
 }
