@@ -20,7 +20,7 @@ deps:
 	fi
 
 pydeps:
-	@$(PYTHON) -c "import pytest, dalybms, serial, schemathesis, selenium" 2>/dev/null || \
+	@$(PYTHON) -c "import pytest, dalybms, serial, schemathesis, selenium, prometheus_client" 2>/dev/null || \
 		$(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore -r Tests/Integration/requirements.txt
 
 build: deps

@@ -4,6 +4,7 @@
 #define CMICROHTTPD_SHIM_H
 
 #include <microhttpd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,12 +16,14 @@ static inline struct MHD_Daemon *gw_mhd_start(const struct sockaddr *address, in
                                              unsigned int connection_limit, unsigned int per_ip_limit,
                                              unsigned int timeout_seconds, size_t memory_limit,
                                              MHD_AccessHandlerCallback handler, void *handler_cls,
-                                             MHD_RequestCompletedCallback completed, void *completed_cls) {
+                                             MHD_RequestCompletedCallback completed, void *completed_cls,
+                                             MHD_NotifyConnectionCallback notify_connection, void *notify_cls) {
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
     if (ipv6) flags |= MHD_USE_IPv6;
     return MHD_start_daemon(flags, 0, NULL, NULL, handler, handler_cls,
                             MHD_OPTION_SOCK_ADDR, address,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, completed_cls,
+                            MHD_OPTION_NOTIFY_CONNECTION, notify_connection, notify_cls,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_limit,
@@ -35,6 +38,27 @@ static inline int gw_mhd_bound_port(struct MHD_Daemon *daemon) {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
     return info ? (int)info->port : -1;
 }
+
+/// The connection's socket, or -1.
+static inline int gw_mhd_connection_fd(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info ? (int)info->connect_fd : -1;
+}
+
+/// The peer's IP address as text into `buffer` (empty if unknown).
+static inline void gw_mhd_client_address(struct MHD_Connection *connection, char *buffer, socklen_t capacity) {
+    buffer[0] = 0;
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr) return;
+    const struct sockaddr *address = info->client_addr;
+    if (address->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)address)->sin_addr, buffer, capacity);
+    } else if (address->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)address)->sin6_addr, buffer, capacity);
+    }
+}
+
+static inline enum MHD_ConnectionNotificationCode gw_notify_started(void) { return MHD_CONNECTION_NOTIFY_STARTED; }
 
 /// Enum values that import awkwardly into Swift (closed C enums).
 static inline enum MHD_ValueKind gw_header_kind(void) { return MHD_HEADER_KIND; }

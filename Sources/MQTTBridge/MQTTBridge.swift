@@ -23,6 +23,8 @@ public final class MQTTBridge: Sendable {
     private let running = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let commands = DispatchQueue(label: "dalygate.mqtt-commands")
+    /// Commands waiting for the controller, latest per output; one drain runs on `commands` at a time.
+    private let waiting = Mutex<(queue: CommandQueue, draining: Bool)>((CommandQueue(), false))
     private let connected = Atomic<Bool>(false)
 
     /// Largest command payload accepted; longer ones are logged and ignored (juepi's 20-byte buffer overflowed).
@@ -151,6 +153,8 @@ public final class MQTTBridge: Sendable {
             }
         case .message(let topic, let payload, let retained):
             receive(topic: topic, payload: payload, retained: retained, cadence: &cadence)
+        case .fellBackToMQTT311:
+            logger.notice("MQTT: the broker at \(settings.url) does not speak MQTT 5; using 3.1.1")
         }
     }
 
@@ -182,8 +186,10 @@ public final class MQTTBridge: Sendable {
             }
         }
         var topics: [String] = []
-        if settings.juepiTopics { topics += juepi.commandTopics }
-        if settings.json { topics += json.commandTopics }
+        if settings.commands != "none" {
+            if settings.juepiTopics { topics += juepi.commandTopics }
+            if settings.json { topics += json.commandTopics }
+        }
         client.withLock { $0 }?.subscribe(topics)
     }
 
@@ -234,11 +240,29 @@ public final class MQTTBridge: Sendable {
             command = parsed
         }
         guard let command else { return }
-        let mosfetReset = mosfetTopic.flatMap(juepi.mosfetReset)
-        commands.async { [self] in
-            let (outcome, _) = controller.submit(command, source: .mqtt)
-            if outcome != .executed { logger.notice("MQTT command '\(command.summary)' on \(topic): \(outcome)") }
-            if let (resetTopic, value) = mosfetReset { publish(resetTopic, value) }
+        guard CommandQueue.allowed(command, policy: settings.commands) else {
+            logger.notice("MQTT: ignored '\(command.summary)' on \(topic): mqtt.commands is \(settings.commands)")
+            return
+        }
+        let item = CommandQueue.Item(command: command, topic: topic, mosfetReset: mosfetTopic.flatMap(juepi.mosfetReset))
+        let startDrain = waiting.withLock { w -> Bool in
+            w.queue.add(item)
+            defer { w.draining = true }
+            return !w.draining
+        }
+        if startDrain { commands.async { [self] in drainCommands() } }
+    }
+
+    /// Submits the waiting commands one by one until none is left.
+    private func drainCommands() {
+        while let item = waiting.withLock({ w -> CommandQueue.Item? in
+            let next = w.queue.next()
+            if next == nil { w.draining = false }
+            return next
+        }) {
+            let (outcome, _) = controller.submit(item.command, source: .mqtt)
+            if outcome != .executed { logger.notice("MQTT command '\(item.command.summary)' on \(item.topic): \(outcome)") }
+            if let (resetTopic, value) = item.mosfetReset { publish(resetTopic, value) }
         }
     }
 

@@ -8,6 +8,8 @@ enum MosquittoEvent: Sendable {
     case connected(code: Int32)
     case disconnected(code: Int32)
     case message(topic: String, payload: [UInt8], retained: Bool)
+    /// The broker does not speak MQTT 5: the client reconnects with 3.1.1.
+    case fellBackToMQTT311
 }
 
 /// A broker that could not be used; the message says what to change.
@@ -52,6 +54,11 @@ final class MosquittoClient: @unchecked Sendable {
     private let settings: MQTTSettings
     let deliver: @Sendable (MosquittoEvent) -> Void
     private let stopped = Atomic<Bool>(false)
+    /// 5 or 3: starts as configured, drops to 3 once if the broker refuses MQTT 5.
+    let protocolVersion: Atomic<Int32>
+
+    /// The Maximum Packet Size announced in an MQTT 5 CONNECT: the broker never delivers a larger message.
+    static let maximumPacketSize: UInt32 = 64 * 1024
 
     private static let libraryInitialised: Bool = {
         mosquitto_lib_init()
@@ -63,6 +70,7 @@ final class MosquittoClient: @unchecked Sendable {
         address = try BrokerAddress(parsing: settings.url)
         self.settings = settings
         self.deliver = deliver
+        protocolVersion = Atomic(Int32(settings.protocolVersion))
         guard let handle = mosquitto_new(settings.clientID, true, nil) else { throw MQTTBridgeError("libmosquitto: cannot create a client") }
         self.handle = handle
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
@@ -90,7 +98,8 @@ final class MosquittoClient: @unchecked Sendable {
 
     /// Connects in the background; a broker that is away now is retried by the network thread.
     func start() throws(MQTTBridgeError) {
-        let result = mosquitto_connect_async(handle, address.host, address.port, Int32(settings.keepaliveSeconds))
+        let result = gw_mosq_connect(handle, address.host, address.port, Int32(settings.keepaliveSeconds),
+                                     protocolVersion.load(ordering: .relaxed), Self.maximumPacketSize)
         if result != MOSQ_ERR_SUCCESS.rawValue && result != MOSQ_ERR_ERRNO.rawValue && result != MOSQ_ERR_EAI.rawValue {
             throw MQTTBridgeError("MQTT: cannot connect to \(address.host):\(address.port): \(String(cString: mosquitto_strerror(result)))")
         }
@@ -108,7 +117,8 @@ final class MosquittoClient: @unchecked Sendable {
     }
 
     func subscribe(_ topics: [String]) {
-        for topic in topics { _ = gw_mosq_subscribe(handle, topic, Int32(settings.protocolVersion)) }
+        let version = protocolVersion.load(ordering: .relaxed)
+        for topic in topics { _ = gw_mosq_subscribe(handle, topic, version) }
     }
 
     /// Publishes a last message (e.g. status offline), disconnects cleanly and ends the network thread.
@@ -134,7 +144,15 @@ private func client(_ object: UnsafeMutableRawPointer?) -> MosquittoClient? {
 }
 
 private func onConnect(_ mosq: OpaquePointer?, _ object: UnsafeMutableRawPointer?, _ code: Int32) {
-    client(object)?.deliver(.connected(code: code))
+    guard let client = client(object) else { return }
+    if let mosq, gw_mosq_refused_version(code),
+       client.protocolVersion.compareExchange(expected: 5, desired: 3, ordering: .relaxed).exchanged {
+        // libmosquitto reconnects by itself; the next CONNECT is 3.1.1 (it sends no properties then).
+        _ = gw_mosq_set_protocol(mosq, 3)
+        client.deliver(.fellBackToMQTT311)
+        return
+    }
+    client.deliver(.connected(code: code))
 }
 
 private func onDisconnect(_ mosq: OpaquePointer?, _ object: UnsafeMutableRawPointer?, _ code: Int32) {

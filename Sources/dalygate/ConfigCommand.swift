@@ -5,8 +5,22 @@ import Foundation
 /// `dalygate config`: the config file's keys and defaults, and a check of a file.
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "config", abstract: "Show the default configuration or check a config file.",
-        subcommands: [Defaults.self, Check.self])
+        commandName: "config", abstract: "Show the default configuration, check a config file, or make an API token.",
+        subcommands: [Defaults.self, Check.self, Token.self])
+
+    struct Token: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a fresh random API token (256 bits, URL-safe base64) for http.token or DALYGATE_TOKEN.")
+
+        func run() throws {
+            // SystemRandomNumberGenerator reads the kernel's getrandom(2): fit for secrets.
+            var generator = SystemRandomNumberGenerator()
+            let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            let token = Data(bytes).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            print(token)
+        }
+    }
 
     struct Defaults: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print every key with its default, as YAML.")

@@ -19,6 +19,17 @@ struct GatewayAssembly {
         let clock: ScaledClock
         let devices: DeviceSet
         var services: [any Service] = []
+        // A systemd credential first, then the environment, then the config file.
+        let token = Credentials.read("token") ?? ProcessInfo.processInfo.environment["DALYGATE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? configuration.http.token
+        // Refuse a weak token before any device is touched, with one line.
+        do {
+            if let refusal = TokenPolicy.refusal(token: token, address: try ListenAddress(parsing: configuration.http.listen)) {
+                throw fail(refusal)
+            }
+        } catch let error as HTTPServerError {
+            throw fail(error.description)
+        }
         if simulate {
             let sim = configuration.simulation
             var settings = SimulatedHardwareSet.Settings()
@@ -64,7 +75,6 @@ struct GatewayAssembly {
         services.append(ControllerRunService(controller: controller))
         services.append(EventLogService(events: controller.events, logger: logger))
         services.append(SystemdService(controller: controller))
-        let token = ProcessInfo.processInfo.environment["DALYGATE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? configuration.http.token
         let publicDirectory = Self.locate(configuration.http.publicDirectory, candidates: ["public", "/usr/share/dalygate/public"])
         let api = GatewayAPI(controller: controller, settings: configuration.http, token: token, publicDirectory: publicDirectory,
                              openAPIPath: Self.locate("", candidates: ["openapi.yaml", "/usr/share/dalygate/openapi.yaml"]))
@@ -76,7 +86,9 @@ struct GatewayAssembly {
         }
         if !configuration.mqtt.url.isEmpty {
             do {
-                services.append(MQTTService(bridge: try MQTTBridge(controller: controller, settings: configuration.mqtt, logger: logger)))
+                var mqtt = configuration.mqtt
+                if let password = Credentials.read("mqtt_password") { mqtt.password = password }
+                services.append(MQTTService(bridge: try MQTTBridge(controller: controller, settings: mqtt, logger: logger)))
             } catch {
                 throw fail(error.description)
             }

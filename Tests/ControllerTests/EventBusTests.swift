@@ -6,7 +6,7 @@ import Testing
 struct EventBusTests {
     @Test("events get increasing ids and reach every subscriber")
     func fanOut() {
-        let bus = EventBus()
+        let bus = EventBus(firstID: 1)
         let a = bus.subscribe()
         let b = bus.subscribe(kinds: [.relay])
         bus.publish(.state, payload: [1], time: Date())
@@ -27,14 +27,47 @@ struct EventBusTests {
 
     @Test("resuming after a Last-Event-ID replays what came after it from the ring")
     func resume() {
-        let bus = EventBus(ringCapacity: 5)
+        let bus = EventBus(ringCapacity: 5, firstID: 1)
         for _ in 0..<8 { bus.publish(.state, payload: [], time: Date()) }
         let resumed = bus.subscribe(resumeAfter: 6)
         #expect(resumed.drain().map(\.id) == [7, 8])
         #expect(!resumed.missedEvents)
-        let tooOld = bus.subscribe(resumeAfter: 1)
-        #expect(tooOld.missedEvents)
-        #expect(tooOld.drain().map(\.id) == [4, 5, 6, 7, 8])
+        let upToDate = bus.subscribe(resumeAfter: 8)
+        #expect(upToDate.drain().isEmpty && !upToDate.missedEvents)
+    }
+
+    @Test("an id older than the ring, newer than any event, or too far behind starts afresh and replays nothing")
+    func freshStart() {
+        let bus = EventBus(ringCapacity: 5, firstID: 1)
+        for _ in 0..<8 { bus.publish(.state, payload: [], time: Date()) }
+        for id: UInt64 in [1, 2, 9, 10, 1 << 53, UInt64.max] {
+            let subscription = bus.subscribe(resumeAfter: id)
+            #expect(subscription.missedEvents, "id \(id)")
+            #expect(subscription.drain().isEmpty, "id \(id)")
+        }
+        let capped = bus.subscribe(resumeAfter: 5, maxReplay: 2)
+        #expect(capped.missedEvents && capped.drain().isEmpty)
+    }
+
+    @Test("the resume arithmetic holds at the edges of UInt64")
+    func resumePlanEdges() {
+        #expect(EventBus.resumePlan(after: .max, nextID: .max, firstInRing: 1, maxReplay: 64) == .fresh)
+        #expect(EventBus.resumePlan(after: 0, nextID: 1, firstInRing: nil, maxReplay: 64) == .replay(0))
+        #expect(EventBus.resumePlan(after: 0, nextID: 3, firstInRing: 1, maxReplay: 64) == .replay(2))
+        #expect(EventBus.resumePlan(after: 0, nextID: 3, firstInRing: 2, maxReplay: 64) == .fresh)
+        #expect(EventBus.resumePlan(after: 100, nextID: 200, firstInRing: 50, maxReplay: 64) == .fresh)
+        #expect(EventBus.resumePlan(after: 150, nextID: 200, firstInRing: 50, maxReplay: 64) == .replay(49))
+    }
+
+    @Test("a later run's ids are larger than an earlier run's, and exact in JavaScript")
+    func idsSurviveRestart() {
+        let start = Date(timeIntervalSince1970: 1_790_000_000)
+        let earlier = EventBus(firstID: EventBus.clockSeededFirstID(now: start))
+        var last: UInt64 = 0
+        for _ in 0..<10_000 { last = earlier.publish(.state, payload: [], time: start).id }
+        let later = EventBus(firstID: EventBus.clockSeededFirstID(now: start.addingTimeInterval(1)))
+        #expect(later.nextID > last)
+        #expect(later.nextID < EventBus.largestID)
     }
 
     @Test("the notify hook runs after each enqueue")

@@ -3,11 +3,27 @@ public struct HTTPSettings: Codable, Equatable, Sendable {
     public var listen = "127.0.0.1:8080"
     /// Bearer token for writes; DALYGATE_TOKEN in the environment overrides it.
     public var token = ""
+    /// Origins allowed to write from a browser besides the gateway's own (and sent CORS headers).
     public var corsOrigins: [String] = []
+    /// Host names served without a token besides loopback ones (others get 421: DNS rebinding).
+    public var allowedHosts: [String] = []
     public var maxBodyBytes = 16 * 1024
     public var maxConnections = 2048
-    public var maxConnectionsPerClient = 1100
+    public var maxConnectionsPerClient = 16
     public var connectionTimeoutSeconds = 30
+    /// A request's head and body must arrive within this many seconds (slow senders are cut off); an open SSE
+    /// stream is not bound by it.
+    public var requestDeadlineSeconds = 10
+    /// Server-Sent-Events clients at once; one more gets 503.
+    public var maxSSEClients = 256
+    /// Events replayed to a client resuming after its Last-Event-ID; further behind, it starts from the state.
+    public var sseReplayEvents = 64
+    /// Samples in one /api/v1/history answer; a wider range gets a coarser step.
+    public var historyMaxSamples = 2000
+    /// Writes waiting for the controller at once; one more gets 429.
+    public var maxPendingWrites = 32
+    /// Failed authorisations from one address per minute before it gets 429 with Retry-After.
+    public var authFailuresPerMinute = 10
     public var publicDirectory = ""
 
     public init() {}
@@ -15,10 +31,17 @@ public struct HTTPSettings: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen, token
         case corsOrigins = "cors_origins"
+        case allowedHosts = "allowed_hosts"
         case maxBodyBytes = "max_body_bytes"
         case maxConnections = "max_connections"
         case maxConnectionsPerClient = "max_connections_per_client"
         case connectionTimeoutSeconds = "connection_timeout_s"
+        case requestDeadlineSeconds = "request_deadline_s"
+        case maxSSEClients = "max_sse_clients"
+        case sseReplayEvents = "sse_replay_events"
+        case historyMaxSamples = "history_max_samples"
+        case maxPendingWrites = "max_pending_writes"
+        case authFailuresPerMinute = "auth_failures_per_minute"
         case publicDirectory = "public_dir"
     }
 
@@ -29,12 +52,29 @@ public struct HTTPSettings: Codable, Equatable, Sendable {
         listen = try c.value(.listen, or: d.listen)
         token = try c.value(.token, or: d.token)
         corsOrigins = try c.value(.corsOrigins, or: d.corsOrigins)
+        allowedHosts = try c.value(.allowedHosts, or: d.allowedHosts)
         maxBodyBytes = try c.value(.maxBodyBytes, or: d.maxBodyBytes)
         maxConnections = try c.value(.maxConnections, or: d.maxConnections)
         maxConnectionsPerClient = try c.value(.maxConnectionsPerClient, or: d.maxConnectionsPerClient)
         connectionTimeoutSeconds = try c.value(.connectionTimeoutSeconds, or: d.connectionTimeoutSeconds)
+        requestDeadlineSeconds = try c.value(.requestDeadlineSeconds, or: d.requestDeadlineSeconds)
+        maxSSEClients = try c.value(.maxSSEClients, or: d.maxSSEClients)
+        sseReplayEvents = try c.value(.sseReplayEvents, or: d.sseReplayEvents)
+        historyMaxSamples = try c.value(.historyMaxSamples, or: d.historyMaxSamples)
+        maxPendingWrites = try c.value(.maxPendingWrites, or: d.maxPendingWrites)
+        authFailuresPerMinute = try c.value(.authFailuresPerMinute, or: d.authFailuresPerMinute)
         publicDirectory = try c.value(.publicDirectory, or: d.publicDirectory)
-        guard maxBodyBytes >= 64 else { throw ConfigurationError(key: "http.max_body_bytes", message: "must be at least 64") }
+        let ranges: [(CodingKeys, Int, ClosedRange<Int>)] = [
+            (.maxBodyBytes, maxBodyBytes, 64...16 * 1024 * 1024), (.maxConnections, maxConnections, 1...65_536),
+            (.maxConnectionsPerClient, maxConnectionsPerClient, 1...65_536),
+            (.connectionTimeoutSeconds, connectionTimeoutSeconds, 1...3600),
+            (.requestDeadlineSeconds, requestDeadlineSeconds, 1...3600), (.maxSSEClients, maxSSEClients, 0...100_000),
+            (.sseReplayEvents, sseReplayEvents, 0...2048), (.historyMaxSamples, historyMaxSamples, 10...100_000),
+            (.maxPendingWrites, maxPendingWrites, 1...10_000), (.authFailuresPerMinute, authFailuresPerMinute, 1...100_000),
+        ]
+        for (key, value, range) in ranges where !range.contains(value) {
+            throw ConfigurationError(key: "http.\(key.rawValue)", message: "must be from \(range.lowerBound) to \(range.upperBound)")
+        }
     }
 }
 
@@ -48,8 +88,10 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
     public var password = ""
     public var caFile = ""
     public var keepaliveSeconds = 30
-    /// 3 (MQTT 3.1.1) or 5.
-    public var protocolVersion = 3
+    /// 5 (MQTT 5, falling back to 3.1.1 when the broker refuses it) or 3 (MQTT 3.1.1 only).
+    public var protocolVersion = 5
+    /// Which command topics are obeyed: `all`, `relays` (the load and balancer relays only), or `none`.
+    public var commands = "all"
     public var juepiTopics = true
     public var json = true
     public var discovery = true
@@ -58,7 +100,7 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case url, prefix, username, password, json, discovery
+        case url, prefix, username, password, json, discovery, commands
         case clientID = "client_id"
         case caFile = "ca_file"
         case keepaliveSeconds = "keepalive_s"
@@ -79,6 +121,7 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
         caFile = try c.value(.caFile, or: d.caFile)
         keepaliveSeconds = try c.value(.keepaliveSeconds, or: d.keepaliveSeconds)
         protocolVersion = try c.value(.protocolVersion, or: d.protocolVersion)
+        commands = try c.value(.commands, or: d.commands)
         juepiTopics = try c.value(.juepiTopics, or: d.juepiTopics)
         json = try c.value(.json, or: d.json)
         discovery = try c.value(.discovery, or: d.discovery)
@@ -88,6 +131,9 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
         }
         guard protocolVersion == 3 || protocolVersion == 5 else {
             throw ConfigurationError(key: "mqtt.protocol", message: "must be 3 (MQTT 3.1.1) or 5")
+        }
+        guard ["all", "relays", "none"].contains(commands) else {
+            throw ConfigurationError(key: "mqtt.commands", message: "must be all, relays or none")
         }
     }
 }

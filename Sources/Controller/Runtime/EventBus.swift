@@ -7,18 +7,33 @@ import Synchronization
 /// Each subscriber has a bounded queue; when it is full the subscriber is marked overflowed (an SSE client is then
 /// dropped, MQTT resynchronises from the snapshot) and further events are not queued for it. A ring of recent
 /// events lets a reconnecting SSE client resume after its Last-Event-ID.
+///
+/// Ids survive a restart: the first id of a run is derived from the wall clock (Unix milliseconds × 1000), so every
+/// id of a later run is larger than every id of an earlier one (as long as a run publishes fewer than 1000 events
+/// per millisecond on average), and all stay below 2^53, exact in JavaScript. A browser reconnecting after a restart
+/// therefore presents an id older than the ring, and gets a fresh stream instead of a wrong resume.
 public final class EventBus: Sendable {
     struct State {
-        var nextID: UInt64 = 1
+        var nextID: UInt64
         var ring: Deque<ControllerEvent> = []
         var subscribers: [ObjectIdentifier: EventSubscription] = [:]
     }
 
-    public let ringCapacity: Int
-    private let state = Mutex(State())
+    /// The largest id a client may present (2^53 - 1): anything above cannot have come from this bus.
+    public static let largestID: UInt64 = 9_007_199_254_740_991
 
-    public init(ringCapacity: Int = 2048) {
+    public let ringCapacity: Int
+    private let state: Mutex<State>
+
+    public init(ringCapacity: Int = 2048, firstID: UInt64 = EventBus.clockSeededFirstID()) {
         self.ringCapacity = ringCapacity
+        state = Mutex(State(nextID: max(1, min(firstID, Self.largestID / 2))))
+    }
+
+    /// Unix milliseconds × 1000: larger than any id an earlier run handed out.
+    public static func clockSeededFirstID(now: Date = Date()) -> UInt64 {
+        let milliseconds = max(0, min(now.timeIntervalSince1970 * 1000, 4e12))
+        return UInt64(milliseconds) * 1000
     }
 
     /// Publishes an event; returns it with its id.
@@ -36,21 +51,45 @@ public final class EventBus: Sendable {
     }
 
     /// Subscribes with a queue of `capacity` events. With `resumeAfter`, the ring's events after that id are queued
-    /// first (if the id is older than the ring, `missedEvents` says so). `notify` is called after each enqueue, on the
-    /// publisher's thread: it must not block.
+    /// first, at most `maxReplay` of them. An id this bus cannot resume from (older than the ring, newer than any
+    /// event, or more than `maxReplay` events behind) replays nothing and sets `missedEvents`: the caller starts the
+    /// subscriber afresh from the current state. `notify` is called after each enqueue, on the publisher's thread: it
+    /// must not block.
     public func subscribe(
-        capacity: Int = 256, resumeAfter: UInt64? = nil, kinds: Set<ControllerEvent.Kind>? = nil,
+        capacity: Int = 256, resumeAfter: UInt64? = nil, maxReplay: Int = 64, kinds: Set<ControllerEvent.Kind>? = nil,
         notify: @escaping @Sendable () -> Void = {}
     ) -> EventSubscription {
         let subscription = EventSubscription(capacity: capacity, kinds: kinds, notify: notify)
         let replay = state.withLock { state -> [ControllerEvent] in
             state.subscribers[ObjectIdentifier(subscription)] = subscription
             guard let after = resumeAfter else { return [] }
-            if let first = state.ring.first, first.id > after + 1 { subscription.markMissed() }
-            return state.ring.filter { $0.id > after }
+            switch Self.resumePlan(after: after, nextID: state.nextID, firstInRing: state.ring.first?.id, maxReplay: maxReplay) {
+            case .replay(let count): return Array(state.ring.suffix(count))
+            case .fresh:
+                subscription.markMissed()
+                return []
+            }
         }
         for event in replay { subscription.offer(event) }
         return subscription
+    }
+
+    /// What resuming after an id means.
+    public enum ResumePlan: Equatable, Sendable {
+        /// Replay the ring's last `count` events (0: the client is up to date).
+        case replay(Int)
+        /// The id cannot be resumed from: start from the current state.
+        case fresh
+    }
+
+    /// Pure arithmetic of a resume, safe for every id (no overflow at UInt64.max).
+    public static func resumePlan(after: UInt64, nextID: UInt64, firstInRing: UInt64?, maxReplay: Int) -> ResumePlan {
+        guard after < nextID else { return .fresh }  // newer than anything published: another run's id
+        let newest = nextID - 1
+        let missing = newest - after  // events after `after`, all in the ring if it reaches back far enough
+        let oldestResumable = (firstInRing ?? nextID) - 1
+        guard after >= oldestResumable, missing <= UInt64(max(0, maxReplay)) else { return .fresh }
+        return .replay(Int(missing))
     }
 
     public func unsubscribe(_ subscription: EventSubscription) {

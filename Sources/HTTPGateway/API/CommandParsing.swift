@@ -43,6 +43,13 @@ public enum CommandParsing {
         return .setBMSSOC(percent: (percent * 10).rounded() / 10)
     }
 
+    /// A command that takes no arguments: no body or `{}`.
+    public static func empty(_ body: [UInt8], _ command: ControlCommand) throws(Problem) -> ControlCommand {
+        if body.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return command }
+        try allowOnly([], in: try jsonObject(body))
+        return command
+    }
+
     static func jsonObject(_ body: [UInt8]) throws(Problem) -> [String: Any] {
         guard !body.isEmpty else { throw .badRequest("the request has no JSON body") }
         let parsed: Any

@@ -11,8 +11,26 @@ public final class HTTPMetrics: Sendable {
 
     public init() {}
 
+    /// Methods that get their own label value; every other method string is counted as "other".
+    public static let methodLabels: Set<String> = ["GET", "HEAD", "PUT", "POST", "OPTIONS"]
+
+    /// Counts a request. Label values come from fixed sets only: `route` is a route-table name (or "static",
+    /// "preflight", "unmatched"), the method is one of ``methodLabels`` or "other", the status a 3-digit code. A
+    /// client's method string never reaches the exposition, so it can neither break the scrape nor grow it.
     public func countRequest(route: String, method: String, status: Int) {
-        requests.withLock { $0["route=\"\(route)\",method=\"\(method)\",status=\"\(status)\"", default: 0] += 1 }
+        let methodLabel = Self.methodLabels.contains(method) ? method : "other"
+        let routeLabel = route.utf8.allSatisfy(Self.isRouteByte) ? route : "unmatched"
+        let statusLabel = (100...599).contains(status) ? String(status) : "other"
+        requests.withLock { $0["route=\"\(routeLabel)\",method=\"\(methodLabel)\",status=\"\(statusLabel)\"", default: 0] += 1 }
+    }
+
+    /// Route names are the router's patterns: letters, digits, '/', '{', '}', '.', '-', '_'.
+    private static func isRouteByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "/"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"): true
+        default: false
+        }
     }
 
     public func sseOpened() { sse.wrappingAdd(1, ordering: .relaxed) }

@@ -5,27 +5,37 @@ public struct Problem: Error, Equatable, Sendable {
     public var status: Int
     public var title: String
     public var detail: String
+    /// Seconds for a `Retry-After` header (429, 503).
+    public var retryAfter: Int?
 
-    public init(_ status: Int, _ title: String, _ detail: String) {
+    public init(_ status: Int, _ title: String, _ detail: String, retryAfter: Int? = nil) {
         self.status = status
         self.title = title
         self.detail = detail
+        self.retryAfter = retryAfter
     }
 
     public static func badRequest(_ detail: String) -> Problem { Problem(400, "Bad Request", detail) }
     public static func unauthorized(_ detail: String) -> Problem { Problem(401, "Unauthorized", detail) }
+    public static func forbidden(_ detail: String) -> Problem { Problem(403, "Forbidden", detail) }
     public static func notFound(_ detail: String) -> Problem { Problem(404, "Not Found", detail) }
     public static func conflict(_ detail: String) -> Problem { Problem(409, "Conflict", detail) }
     public static func tooLarge(_ detail: String) -> Problem { Problem(413, "Content Too Large", detail) }
     public static func unsupportedMediaType(_ detail: String) -> Problem { Problem(415, "Unsupported Media Type", detail) }
     public static func unprocessable(_ detail: String) -> Problem { Problem(422, "Unprocessable Content", detail) }
-    public static func unavailable(_ detail: String) -> Problem { Problem(503, "Service Unavailable", detail) }
+    public static func unavailable(_ detail: String, retryAfter: Int? = nil) -> Problem {
+        Problem(503, "Service Unavailable", detail, retryAfter: retryAfter)
+    }
+    public static func tooManyRequests(_ detail: String, retryAfter: Int) -> Problem {
+        Problem(429, "Too Many Requests", detail, retryAfter: retryAfter)
+    }
 
     public var response: HTTPResponse {
         let object: [String: Any] = ["type": "about:blank", "title": title, "status": status, "detail": detail]
         let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         var headers = [("Content-Type", "application/problem+json")]
         if status == 401 { headers.append(("WWW-Authenticate", "Bearer realm=\"dalygate\"")) }
+        if let retryAfter { headers.append(("Retry-After", String(retryAfter))) }
         return HTTPResponse(status: status, headers: headers, body: .bytes(Array(body)))
     }
 }

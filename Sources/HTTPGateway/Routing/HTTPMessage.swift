@@ -6,8 +6,12 @@ public struct HTTPRequest: Sendable {
     /// Header names in lower case.
     public var headers: [String: String]
     public var body: [UInt8]
+    /// The peer's IP address as text ("" when unknown): the key of per-client limits.
+    public var clientAddress: String
 
-    public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = []) {
+    public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = [],
+                clientAddress: String = "") {
+        self.clientAddress = clientAddress
         self.method = method
         self.path = path
         self.query = query

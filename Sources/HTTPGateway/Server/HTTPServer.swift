@@ -10,28 +10,39 @@ import Synchronization
 /// client, 1000 clients = 1000 threads), and select() stops at 1024 descriptors. Each SSE connection is suspended
 /// whenever its queue is empty and resumed by the event bus, so idle streams cost no CPU; a write is suspended
 /// while a worker thread waits for the controller, so a slow BMS poll never blocks the pool.
+///
+/// Limits (all `http.*` config keys): connections in all and per client address (libmicrohttpd refuses the rest),
+/// SSE streams (503 beyond), writes waiting for the controller (429 beyond), a deadline for each request's head and
+/// body (the socket is shut down), events replayed on resume.
 public final class HTTPServer: Sendable {
     public let api: GatewayAPI
     public let address: ListenAddress
     let maxBodyBytes: Int
+    let deadlines: RequestDeadlines
     private let daemon: Mutex<DaemonHandle?> = Mutex(nil)
-    private let clients: Mutex<[ObjectIdentifier: SSEClient]> = Mutex([:])
-    private let deferredInFlight = Atomic<Int>(0)
-    private let stopping = Atomic<Bool>(false)
-    private let keepAliveStop = DispatchSemaphore(value: 0)
+    /// Whether the server stops, the writes in flight and the open streams change together under this one lock, so
+    /// `stop()` never misses a write or a stream that was admitted at the same moment.
+    private let lifecycle = Mutex(Lifecycle())
+    private let timersStop = DispatchSemaphore(value: 0)
+    private let timersDone = DispatchSemaphore(value: 0)
     private let workers = DispatchQueue(label: "dalygate.http-writes", attributes: .concurrent)
     public let keepAliveSeconds: Double
 
-    /// Validates the address and the token rule (a token is required beyond loopback).
+    struct Lifecycle {
+        var stopping = false
+        var writesInFlight = 0
+        var streams: [ObjectIdentifier: SSEClient] = [:]
+    }
+
+    /// Validates the address and the token rule (beyond loopback a strong token is required).
     public init(api: GatewayAPI, listen: String, keepAliveSeconds: Double = 15) throws(HTTPServerError) {
         address = try ListenAddress(parsing: listen)
-        if !address.isLoopback && api.token.isEmpty {
-            throw HTTPServerError("refusing to listen on \(address) without a token: set http.token or DALYGATE_TOKEN"
-                                  + " (writes would be open to the network)")
-        }
+        if let refusal = TokenPolicy.refusal(token: api.token, address: address) { throw HTTPServerError(refusal) }
         self.api = api
         self.maxBodyBytes = api.settings.maxBodyBytes
         self.keepAliveSeconds = keepAliveSeconds
+        deadlines = RequestDeadlines(requestSeconds: Double(api.settings.requestDeadlineSeconds),
+                                     idleSeconds: Double(api.settings.connectionTimeoutSeconds))
     }
 
     /// The bound port (the real one when listening on port 0).
@@ -43,40 +54,58 @@ public final class HTTPServer: Sendable {
         let pointer = address.withSocketAddress { socketAddress in
             gw_mhd_start(socketAddress, address.isIPv6 ? 1 : 0, UInt32(max(2, ProcessInfo.processInfo.activeProcessorCount)),
                          UInt32(settings.maxConnections), UInt32(settings.maxConnectionsPerClient),
-                         UInt32(settings.connectionTimeoutSeconds), 64 * 1024, accessHandler, context, requestCompleted, context)
+                         UInt32(settings.connectionTimeoutSeconds), 64 * 1024, accessHandler, context, requestCompleted, context,
+                         connectionNotified, context)
         }
         guard let pointer else {
             throw HTTPServerError("cannot listen on \(address): the port is in use or the address is not on this machine")
         }
         daemon.withLock { $0 = DaemonHandle(pointer: pointer) }
         let thread = Thread { [self] in
-            while keepAliveStop.wait(timeout: .now() + keepAliveSeconds) == .timedOut {
-                for client in clients.withLock({ Array($0.values) }) { client.wake(appending: SSEFormat.keepAlive) }
+            var lastKeepAlive = ProcessInfo.processInfo.systemUptime
+            while timersStop.wait(timeout: .now() + 0.5) == .timedOut {
+                let now = ProcessInfo.processInfo.systemUptime
+                deadlines.expireOverdue(now: now)
+                if now - lastKeepAlive >= keepAliveSeconds {
+                    lastKeepAlive = now
+                    for client in streams() { client.wake(appending: SSEFormat.keepAlive) }
+                }
             }
+            timersDone.signal()
         }
-        thread.name = "dalygate-sse-keepalive"
+        thread.name = "dalygate-http-timers"
         thread.start()
     }
 
-    /// Ends every SSE stream, waits for writes in progress, and stops the daemon.
+    /// Ends every SSE stream (each is resumed, so none stays suspended), waits for writes in progress, and stops
+    /// the daemon.
     public func stop() {
-        guard !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
-        keepAliveStop.signal()
-        for client in clients.withLock({ Array($0.values) }) { client.wake(closing: true) }
+        guard lifecycle.withLock({ s -> Bool in defer { s.stopping = true }; return !s.stopping }) else { return }
+        let started = daemon.withLock { $0 != nil }
+        if started {
+            timersStop.signal()
+            timersDone.wait()
+        }
+        for client in streams() { client.wake(closing: true) }
         let deadline = Date().addingTimeInterval(12)
-        while (deferredInFlight.load(ordering: .relaxed) > 0 || !clients.withLock({ $0.isEmpty })) && Date() < deadline {
+        while lifecycle.withLock({ $0.writesInFlight > 0 || !$0.streams.isEmpty }) && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.01)
         }
+        // A stream that had not ended yet is woken once more: a resumed connection is one MHD may stop.
+        for client in streams() { client.wake(closing: true) }
         if let handle = daemon.withLock({ d -> DaemonHandle? in defer { d = nil }; return d }) {
             MHD_stop_daemon(handle.pointer)
         }
     }
 
-    public var sseClientCount: Int { clients.withLock { $0.count } }
+    public var sseClientCount: Int { lifecycle.withLock { $0.streams.count } }
+
+    private func streams() -> [SSEClient] { lifecycle.withLock { Array($0.streams.values) } }
 
     // MARK: Called from libmicrohttpd's threads
 
-    fileprivate func handle(_ connection: OpaquePointer, url: String, method: String, context: RequestContext) -> MHD_Result {
+    func handle(_ connection: OpaquePointer, url: String, method: String, context: RequestContext) -> MHD_Result {
+        deadlines.received(Int(bitPattern: UnsafeRawPointer(connection)))
         if let deferred = context.takeFinished() { return queue(deferred, on: connection, route: context.route, method: method) }
         if context.tooLarge {
             return queue(Problem.tooLarge("the body exceeds \(maxBodyBytes) bytes").response, on: connection, route: "unmatched",
@@ -84,23 +113,30 @@ public final class HTTPServer: Sendable {
         }
         let (path, query) = Self.split(url, connection: connection)
         let request = HTTPRequest(method: method, path: path, query: query, headers: Self.values(connection, kind: gw_header_kind()),
-                                  body: context.body)
+                                  body: context.body, clientAddress: Self.clientAddress(connection))
         let (response, route) = api.handle(request)
         context.route = route
         switch response.body {
         case .bytes:
             return queue(response, on: connection, route: route, method: method)
         case .deferred(let work):
-            guard !stopping.load(ordering: .relaxed) else {
-                return queue(Problem.unavailable("the gateway is stopping").response, on: connection, route: route, method: method)
+            let limit = api.settings.maxPendingWrites
+            let refusal = lifecycle.withLock { s -> Problem? in
+                if s.stopping { return .unavailable("the gateway is stopping") }
+                if s.writesInFlight >= limit {
+                    return .tooManyRequests("\(limit) writes already wait for the controller: try again shortly", retryAfter: 1)
+                }
+                s.writesInFlight += 1
+                return nil
             }
-            deferredInFlight.wrappingAdd(1, ordering: .relaxed)
+            if let refusal { return queue(refusal.response, on: connection, route: route, method: method) }
             MHD_suspend_connection(connection)
             let handle = ConnectionHandle(pointer: connection)
             workers.async { [self] in
                 context.finish(work())
+                // Resume before the count drops: stop() waits for the count, and MHD must not stop first.
                 MHD_resume_connection(handle.pointer)
-                deferredInFlight.wrappingSubtract(1, ordering: .relaxed)
+                lifecycle.withLock { $0.writesInFlight -= 1 }
             }
             return gw_mhd_yes()
         case .eventStream(let resumeAfter):
@@ -110,36 +146,47 @@ public final class HTTPServer: Sendable {
 
     private func openStream(_ response: HTTPResponse, resumeAfter: UInt64?, on connection: OpaquePointer, route: String,
                             method: String) -> MHD_Result {
-        guard !stopping.load(ordering: .relaxed) else {
-            return queue(Problem.unavailable("the gateway is stopping").response, on: connection, route: route, method: method)
-        }
+        let box = WeakClient()
+        let subscription = api.controller.events.subscribe(capacity: 512, resumeAfter: resumeAfter,
+                                                           maxReplay: api.settings.sseReplayEvents) { box.client?.wake() }
         var initial = SSEFormat.preamble()
-        if resumeAfter == nil, let snapshot = api.controller.snapshot {
-            // The current state at once, without an id, so a new client does not wait for the next tick.
+        if resumeAfter == nil || subscription.missedEvents, let snapshot = api.controller.snapshot {
+            // A new client, or one whose id cannot be resumed from (another run's, or too far behind): the current
+            // state at once, without an id, so it does not wait for the next tick and never holds a stale picture.
             initial += Array("event: state\ndata: ".utf8) + snapshot.json + Array("\n\n".utf8)
         }
-        let box = WeakClient()
-        let subscription = api.controller.events.subscribe(capacity: 512, resumeAfter: resumeAfter) { box.client?.wake() }
         let client = SSEClient(subscription: subscription, initial: initial)
+        let limit = api.settings.maxSSEClients
+        let refusal = lifecycle.withLock { s -> Problem? in
+            if s.stopping { return .unavailable("the gateway is stopping") }
+            if s.streams.count >= limit { return .unavailable("\(limit) event streams are open already: try again later", retryAfter: 10) }
+            s.streams[ObjectIdentifier(client)] = client
+            return nil
+        }
+        if let refusal {
+            api.controller.events.unsubscribe(subscription)
+            return queue(refusal.response, on: connection, route: route, method: method)
+        }
         box.client = client
         let handle = ConnectionHandle(pointer: connection)
         client.attach(suspend: { MHD_suspend_connection(handle.pointer) }, resume: { MHD_resume_connection(handle.pointer) })
-        clients.withLock { $0[ObjectIdentifier(client)] = client }
         api.metrics.sseOpened()
         let clientContext = Unmanaged.passRetained(StreamContext(server: self, client: client)).toOpaque()
         guard let mhdResponse = MHD_create_response_from_callback(UInt64.max, 16 * 1024, sseReader, clientContext, sseFree) else {
+            // Never handed to MHD, so sseFree will not run: forget the stream here.
             Unmanaged<StreamContext>.fromOpaque(clientContext).release()
+            streamClosed(client)
             return gw_mhd_no()
         }
         for (name, value) in response.headers { MHD_add_response_header(mhdResponse, name, value) }
         let result = MHD_queue_response(connection, 200, mhdResponse)
-        MHD_destroy_response(mhdResponse)
+        MHD_destroy_response(mhdResponse)  // if queueing failed, this runs sseFree, which forgets the stream
         api.metrics.countRequest(route: route, method: method, status: 200)
         return result
     }
 
-    fileprivate func streamClosed(_ client: SSEClient) {
-        clients.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(client)) }
+    func streamClosed(_ client: SSEClient) {
+        lifecycle.withLock { _ = $0.streams.removeValue(forKey: ObjectIdentifier(client)) }
         api.controller.events.unsubscribe(client.subscription)
         api.metrics.sseClosed(dropped: client.subscription.isOverflowed)
     }
@@ -174,114 +221,15 @@ public final class HTTPServer: Sendable {
         return collector.values
     }
 
+    private static func clientAddress(_ connection: OpaquePointer) -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        return buffer.withUnsafeMutableBufferPointer { pointer in
+            gw_mhd_client_address(connection, pointer.baseAddress, socklen_t(pointer.count))
+            return String(cString: pointer.baseAddress!)
+        }
+    }
+
     func requestLimitExceeded(_ context: RequestContext, adding count: Int) -> Bool {
         context.body.count + count > maxBodyBytes
     }
-}
-
-// MARK: - C callbacks (free functions: they run on libmicrohttpd's threads)
-
-/// MHD_AccessHandlerCallback: called for headers, each body chunk, and the complete request.
-private func accessHandler(
-    cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?,
-    version: UnsafePointer<CChar>?, uploadData: UnsafePointer<CChar>?, uploadDataSize: UnsafeMutablePointer<Int>?,
-    requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
-) -> MHD_Result {
-    guard let cls, let connection, let url, let method, let requestContext else { return gw_mhd_no() }
-    let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
-    guard let existing = requestContext.pointee else {
-        let context = RequestContext()
-        // A declared body larger than the limit is refused before it is read.
-        if let length = MHD_lookup_connection_value(connection, gw_header_kind(), "Content-Length").flatMap({ Int(String(cString: $0)) }),
-           length > server.maxBodyBytes {
-            context.tooLarge = true
-        }
-        requestContext.pointee = Unmanaged.passRetained(context).toOpaque()
-        if context.tooLarge {
-            return server.handle(connection, url: String(cString: url), method: String(cString: method), context: context)
-        }
-        return gw_mhd_yes()
-    }
-    let context = Unmanaged<RequestContext>.fromOpaque(existing).takeUnretainedValue()
-    if let uploadData, let uploadDataSize, uploadDataSize.pointee > 0 {
-        let count = uploadDataSize.pointee
-        if server.requestLimitExceeded(context, adding: count) {
-            context.tooLarge = true
-            context.body = []
-        } else if !context.tooLarge {
-            uploadData.withMemoryRebound(to: UInt8.self, capacity: count) { context.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: count)) }
-        }
-        uploadDataSize.pointee = 0
-        return gw_mhd_yes()
-    }
-    return server.handle(connection, url: String(cString: url), method: String(cString: method), context: context)
-}
-
-/// MHD_RequestCompletedCallback: releases the request's context.
-private func requestCompleted(
-    cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
-    termination: MHD_RequestTerminationCode
-) {
-    guard let requestContext, let pointer = requestContext.pointee else { return }
-    Unmanaged<RequestContext>.fromOpaque(pointer).release()
-    requestContext.pointee = nil
-}
-
-/// MHD_ContentReaderCallback of an SSE stream.
-private func sseReader(cls: UnsafeMutableRawPointer?, position: UInt64, buffer: UnsafeMutablePointer<CChar>?, max: Int) -> Int {
-    guard let cls, let buffer else { return -2 }
-    let context = Unmanaged<StreamContext>.fromOpaque(cls).takeUnretainedValue()
-    switch context.client.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: max)) {
-    case .bytes(let count): return count
-    case .suspended: return 0
-    case .endOfStream: return -1  // MHD_CONTENT_READER_END_OF_STREAM
-    case .drop: return -2  // MHD_CONTENT_READER_END_WITH_ERROR
-    }
-}
-
-/// MHD_ContentReaderFreeCallback: the stream is over (client gone, dropped, or server stopping).
-private func sseFree(cls: UnsafeMutableRawPointer?) {
-    guard let cls else { return }
-    let context = Unmanaged<StreamContext>.fromOpaque(cls).takeRetainedValue()
-    context.server.streamClosed(context.client)
-}
-
-// MARK: - Small boxes passed through C
-
-/// Per-request state kept in MHD's request context pointer; touched by MHD's thread for this connection and, for a
-/// deferred write, by one worker while the connection is suspended (MHD does not call back then).
-final class RequestContext: @unchecked Sendable {
-    var body: [UInt8] = []
-    var tooLarge = false
-    var route = "unmatched"
-    private let finished = Mutex<HTTPResponse?>(nil)
-
-    func finish(_ response: HTTPResponse) { finished.withLock { $0 = response } }
-    func takeFinished() -> HTTPResponse? { finished.withLock { r in defer { r = nil }; return r } }
-}
-
-/// The retained context of one SSE response.
-final class StreamContext {
-    let server: HTTPServer
-    let client: SSEClient
-    init(server: HTTPServer, client: SSEClient) {
-        self.server = server
-        self.client = client
-    }
-}
-
-/// Lets the subscription's notify reach its client without a retain cycle.
-final class WeakClient: @unchecked Sendable {
-    // @unchecked: written once, before the subscription can notify (publish happens-after subscribe returns).
-    weak var client: SSEClient?
-}
-
-/// An MHD connection or daemon pointer that crosses threads. @unchecked Sendable: libmicrohttpd documents
-/// MHD_resume_connection as callable from any thread, and the daemon pointer is only used to stop it once.
-struct ConnectionHandle: @unchecked Sendable { let pointer: OpaquePointer }
-struct DaemonHandle: @unchecked Sendable { let pointer: OpaquePointer }
-
-/// Collects MHD's key/value iteration.
-final class ValueCollector {
-    var values: [String: String] = [:]
 }

@@ -1,0 +1,130 @@
+import CMicroHTTPD
+import Foundation
+import Synchronization
+
+// MARK: - C callbacks (free functions: they run on libmicrohttpd's threads)
+
+/// MHD_AccessHandlerCallback: called for headers, each body chunk, and the complete request.
+func accessHandler(
+    cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?,
+    version: UnsafePointer<CChar>?, uploadData: UnsafePointer<CChar>?, uploadDataSize: UnsafeMutablePointer<Int>?,
+    requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> MHD_Result {
+    guard let cls, let connection, let url, let method, let requestContext else { return gw_mhd_no() }
+    let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+    guard let existing = requestContext.pointee else {
+        let context = RequestContext()
+        // A declared body larger than the limit is refused before it is read.
+        if let length = MHD_lookup_connection_value(connection, gw_header_kind(), "Content-Length").flatMap({ Int(String(cString: $0)) }),
+           length > server.maxBodyBytes {
+            context.tooLarge = true
+        }
+        requestContext.pointee = Unmanaged.passRetained(context).toOpaque()
+        if context.tooLarge {
+            return server.handle(connection, url: String(cString: url), method: String(cString: method), context: context)
+        }
+        return gw_mhd_yes()
+    }
+    let context = Unmanaged<RequestContext>.fromOpaque(existing).takeUnretainedValue()
+    if let uploadData, let uploadDataSize, uploadDataSize.pointee > 0 {
+        let count = uploadDataSize.pointee
+        if server.requestLimitExceeded(context, adding: count) {
+            context.tooLarge = true
+            context.body = []
+        } else if !context.tooLarge {
+            uploadData.withMemoryRebound(to: UInt8.self, capacity: count) { context.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: count)) }
+        }
+        uploadDataSize.pointee = 0
+        return gw_mhd_yes()
+    }
+    return server.handle(connection, url: String(cString: url), method: String(cString: method), context: context)
+}
+
+/// MHD_RequestCompletedCallback: releases the request's context.
+func requestCompleted(
+    cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+    termination: MHD_RequestTerminationCode
+) {
+    if let cls, let connection {
+        Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue().deadlines
+            .answered(Int(bitPattern: UnsafeRawPointer(connection)), now: ProcessInfo.processInfo.systemUptime)
+    }
+    guard let requestContext, let pointer = requestContext.pointee else { return }
+    Unmanaged<RequestContext>.fromOpaque(pointer).release()
+    requestContext.pointee = nil
+}
+
+/// MHD_NotifyConnectionCallback: a connection opened (its first request gets a deadline) or closed (before MHD
+/// closes its socket).
+func connectionNotified(
+    cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+    code: MHD_ConnectionNotificationCode
+) {
+    guard let cls, let connection else { return }
+    let deadlines = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue().deadlines
+    let key = Int(bitPattern: UnsafeRawPointer(connection))
+    if code == gw_notify_started() {
+        deadlines.opened(key, descriptor: gw_mhd_connection_fd(connection), now: ProcessInfo.processInfo.systemUptime)
+    } else {
+        deadlines.closed(key)
+    }
+}
+
+/// MHD_ContentReaderCallback of an SSE stream.
+func sseReader(cls: UnsafeMutableRawPointer?, position: UInt64, buffer: UnsafeMutablePointer<CChar>?, max: Int) -> Int {
+    guard let cls, let buffer else { return -2 }
+    let context = Unmanaged<StreamContext>.fromOpaque(cls).takeUnretainedValue()
+    switch context.client.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: max)) {
+    case .bytes(let count): return count
+    case .suspended: return 0
+    case .endOfStream: return -1  // MHD_CONTENT_READER_END_OF_STREAM
+    case .drop: return -2  // MHD_CONTENT_READER_END_WITH_ERROR
+    }
+}
+
+/// MHD_ContentReaderFreeCallback: the stream is over (client gone, dropped, or server stopping).
+func sseFree(cls: UnsafeMutableRawPointer?) {
+    guard let cls else { return }
+    let context = Unmanaged<StreamContext>.fromOpaque(cls).takeRetainedValue()
+    context.server.streamClosed(context.client)
+}
+
+// MARK: - Small boxes passed through C
+
+/// Per-request state kept in MHD's request context pointer; touched by MHD's thread for this connection and, for a
+/// deferred write, by one worker while the connection is suspended (MHD does not call back then).
+final class RequestContext: @unchecked Sendable {
+    var body: [UInt8] = []
+    var tooLarge = false
+    var route = "unmatched"
+    private let finished = Mutex<HTTPResponse?>(nil)
+
+    func finish(_ response: HTTPResponse) { finished.withLock { $0 = response } }
+    func takeFinished() -> HTTPResponse? { finished.withLock { r in defer { r = nil }; return r } }
+}
+
+/// The retained context of one SSE response.
+final class StreamContext {
+    let server: HTTPServer
+    let client: SSEClient
+    init(server: HTTPServer, client: SSEClient) {
+        self.server = server
+        self.client = client
+    }
+}
+
+/// Lets the subscription's notify reach its client without a retain cycle.
+final class WeakClient: @unchecked Sendable {
+    // @unchecked: written once, before the subscription can notify (publish happens-after subscribe returns).
+    weak var client: SSEClient?
+}
+
+/// An MHD connection or daemon pointer that crosses threads. @unchecked Sendable: libmicrohttpd documents
+/// MHD_resume_connection as callable from any thread, and the daemon pointer is only used to stop it once.
+struct ConnectionHandle: @unchecked Sendable { let pointer: OpaquePointer }
+struct DaemonHandle: @unchecked Sendable { let pointer: OpaquePointer }
+
+/// Collects MHD's key/value iteration.
+final class ValueCollector {
+    var values: [String: String] = [:]
+}
