@@ -184,3 +184,13 @@ def test_second_manual_switch_within_the_dwell_is_409(gateway):
     assert "wait" in body["detail"] and "manual_min_dwell_s" in body["detail"]
     time.sleep(2.1)
     assert g.put("/api/v1/relays/load", {"on": False})[0] == 200
+
+
+def test_a_simulated_day_ends_with_the_bms_synced_to_100_at_full(gateway):
+    g = gateway("--speed", "1440")
+    synced = wait_for(lambda: [e for e in g.events("status") if e["subject"] == "soc_sync"], 75)
+    assert synced, g.output()
+    assert synced[0]["reason"].startswith("battery full: ") and "set to 100 %" in synced[0]["reason"]
+    state = g.state()
+    assert state["bms"]["pack"]["soc_pct"] >= 99.5 and state["energy"]["last_sync"] == "full"
+    assert abs(state["energy"]["soc_gap_pct"]) < 1
