@@ -47,6 +47,7 @@ public enum AlarmText {
     private static let gateway: [String: (String, String)] = [
         "gatewayCurrentMismatch": ("BMS/shunt I differ", "BMS and shunt disagree on the current"),
         "gatewayVoltageMismatch": ("BMS/shunt V differ", "BMS and shunt disagree on the pack voltage"),
+        "gatewaySOCGap": ("BMS SOC drifted", "the BMS's SOC and DalyGate's differ by more than soc_sync.alarm_gap_pct"),
     ]
 
     private static let failures: [String: (String, String)] = [

@@ -24,7 +24,7 @@ public struct HomeAssistantDiscovery: Sendable {
         var sensors: [Sensor] = [
             Sensor(key: "pack_voltage", name: "Pack voltage", template: "{{ value_json.bms.pack.voltage_v if value_json.bms else None }}",
                    unit: "V", deviceClass: "voltage", stateClass: "measurement", icon: nil),
-            Sensor(key: "pack_current", name: "Current", template: "{{ value_json.shunt.current_a if value_json.shunt else None }}",
+            Sensor(key: "pack_current", name: "Current", template: "{{ value_json.shunt.current_a if value_json.shunt and value_json.shunt.online else None }}",
                    unit: "A", deviceClass: "current", stateClass: "measurement", icon: nil),
             Sensor(key: "power", name: "Power", template: "{{ value_json.energy.power_w }}", unit: "W", deviceClass: "power",
                    stateClass: "measurement", icon: nil),
@@ -42,6 +42,8 @@ public struct HomeAssistantDiscovery: Sendable {
                    deviceClass: "energy", stateClass: "total_increasing", icon: nil),
             Sensor(key: "energy_discharged", name: "Energy discharged", template: "{{ value_json.energy.discharged_kwh }}", unit: "kWh",
                    deviceClass: "energy", stateClass: "total_increasing", icon: nil),
+            Sensor(key: "soc_gap", name: "SOC gap (BMS minus calculated)", template: "{{ value_json.energy.soc_gap_pct }}",
+                   unit: "%", deviceClass: nil, stateClass: "measurement", icon: "mdi:battery-sync"),
             Sensor(key: "cell_spread", name: "Cell spread",
                    template: "{{ (value_json.bms.cells.max_mv - value_json.bms.cells.min_mv) if value_json.bms else None }}",
                    unit: "mV", deviceClass: "voltage", stateClass: "measurement", icon: "mdi:scale-balance"),
@@ -68,6 +70,7 @@ public struct HomeAssistantDiscovery: Sendable {
         }
         let binary: [(String, String, String, String)] = [
             ("bms_online", "BMS online", "connectivity", "{{ 'ON' if value_json.bms_ok else 'OFF' }}"),
+            ("shunt_online", "Shunt online", "connectivity", "{{ 'ON' if value_json.shunt_ok else 'OFF' }}"),
             ("alarm", "Alarm", "problem", "{{ 'ON' if (value_json.alarms.bms + value_json.alarms.gateway) | length > 0 else 'OFF' }}"),
             ("cell_over_voltage", "Cell over-voltage", "problem",
              "{{ 'ON' if ('levelOneCellVoltageTooHigh' in value_json.alarms.bms or 'levelTwoCellVoltageTooHigh' in value_json.alarms.bms) else 'OFF' }}"),

@@ -13,6 +13,8 @@ public struct JuepiTopics: Sendable {
     public var commandTopics: [String] { ["Ctrl_CSw", "Ctrl_LSw", "Ctrl_SSR1", "Ctrl_SSR2"].map { prefix + $0 } }
 
     /// The data block in juepi's order; with the BMS failing, `CtrlStatTXT` is `BMS_Fail` instead of the Daly topics.
+    /// With the shunt not answering, the INA_* topics pause (a stale value is never published as current) and
+    /// `CtrlStatTXT` says `INA_Fail` (when the BMS is fine).
     public func dataBlock(_ s: Snapshot) -> [(String, String)] {
         var out: [(String, String)] = []
         if s.bmsOK, let bms = s.bms, let pack = bms.pack {
@@ -34,14 +36,16 @@ public struct JuepiTopics: Sendable {
                 // juepi's tempAverage: (max + min) / 2 in integer division, printed with 2 decimals.
                 out.append(("Daly_Temp", Self.fixed(Double(Self.integerAverage(temps.maxCelsius, temps.minCelsius)), 2)))
             }
-            out.append(("CtrlStatTXT", "ok"))
+            out.append(("CtrlStatTXT", s.shuntOK ? "ok" : "INA_Fail"))
         } else {
             out.append(("CtrlStatTXT", "BMS_Fail"))
         }
         out.append(("CtrlStatUpt", String(Int(s.uptime))))
-        out.append(("INA_V", Self.fixed(s.shunt?.voltage ?? 0, 2)))
-        out.append(("INA_I", Self.fixed(s.shunt?.current ?? 0, 2)))
-        out.append(("INA_P", Self.fixed(s.energy.power, 1)))
+        if s.shuntOK, let shunt = s.shunt {
+            out.append(("INA_V", Self.fixed(shunt.voltage, 2)))
+            out.append(("INA_I", Self.fixed(shunt.current, 2)))
+            out.append(("INA_P", Self.fixed(s.energy.power, 1)))
+        }
         out.append(("Calc_SOC", Self.fixed(s.energy.soc, 1)))
         out.append(("Calc_maxWh", Self.fixed(s.energy.maxWh, 3)))
         out.append(("Calc_Wh", Self.fixed(s.energy.wh, 1)))
@@ -68,6 +72,14 @@ public struct JuepiTopics: Sendable {
         case .dischargeMOS: (prefix + "Ctrl_LSw", "dnc")
         default: nil
         }
+    }
+
+    /// Whether a retained command is applied, as the firmware applies what its subscriptions deliver: Ctrl_SSR1/2
+    /// only right after the first connection (the relay targets restored at start; later they are our own
+    /// write-backs), Ctrl_CSw/Ctrl_LSw right after every (re)connection (then answered with `dnc`, which clears them).
+    public static func appliesRetained(_ output: Output, secondsSinceFirstConnection: Double, secondsSinceConnection: Double,
+                                       window: Double) -> Bool {
+        output.isRelay ? secondsSinceFirstConnection <= window : secondsSinceConnection <= window
     }
 
     /// What a message on a command topic asks for.

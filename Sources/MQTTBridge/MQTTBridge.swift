@@ -4,9 +4,9 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Mirrors the gateway to MQTT: juepi's topics (data block every 120 s, Calc_AvgP every 360 s of controller time,
-/// Ctrl_* commands with `dnc` write-back), the JSON state and events, availability through a Last Will, and Home
-/// Assistant discovery. Commands go through the controller's inbox like HTTP's.
+/// Mirrors the gateway to MQTT: juepi's topics under `mqtt.prefix` (data block every 120 s, Calc_AvgP as each
+/// power-average slot closes, Ctrl_* commands with `dnc` write-back), the JSON state, events and availability (Last
+/// Will) under `mqtt.json_prefix`, and Home Assistant discovery. Commands go through the controller's inbox like HTTP's.
 ///
 /// libmosquitto's thread only enqueues; one bridge thread does the rest, and commands wait for the controller on a
 /// serial queue of their own, so neither the network thread nor the tick is ever held up.
@@ -39,7 +39,7 @@ public final class MQTTBridge: Sendable {
         self.settings = settings
         self.logger = logger
         juepi = JuepiTopics(prefix: settings.prefix)
-        json = JSONTopics(prefix: settings.prefix)
+        json = JSONTopics(prefix: settings.jsonPrefix)
         discovery = HomeAssistantDiscovery(discoveryPrefix: settings.discoveryPrefix, topics: json, nodeID: settings.clientID)
         _ = try BrokerAddress(parsing: settings.url)
     }
@@ -90,8 +90,9 @@ public final class MQTTBridge: Sendable {
 
     private struct Cadence {
         var firstConnection: Date?
+        var lastConnection: Date?
         var lastDataUptime = 0.0
-        var lastAverageSlot = 0
+        var lastSlotsClosed: UInt64 = 0
         var lastStateSequence: UInt64 = 0
         var lastStateTime = Date.distantPast
         var ignoredLogged = 0
@@ -123,9 +124,9 @@ public final class MQTTBridge: Sendable {
                     cadence.lastDataUptime = snapshot.uptime
                     for (topic, payload) in juepi.dataBlock(snapshot) { publish(topic, payload) }
                 }
-                let slot = Int(snapshot.uptime / controller.configuration.automation.powerAverageSlotSeconds)
-                if slot > cadence.lastAverageSlot {
-                    cadence.lastAverageSlot = slot
+                // As the firmware: Calc_AvgP goes out when a slot closes, with the average that close produced.
+                if snapshot.averageSlotsClosed > cadence.lastSlotsClosed {
+                    cadence.lastSlotsClosed = snapshot.averageSlotsClosed
                     let (topic, payload) = juepi.averagePower(snapshot)
                     publish(topic, payload)
                 }
@@ -143,6 +144,7 @@ public final class MQTTBridge: Sendable {
             connected.store(true, ordering: .relaxed)
             controller.setLinks(mqtt: true)
             if cadence.firstConnection == nil { cadence.firstConnection = Date() }
+            cadence.lastConnection = Date()
             logger.info("MQTT connected to \(settings.url)")
             announce(&cadence)
         case .disconnected(let code):
@@ -215,7 +217,9 @@ public final class MQTTBridge: Sendable {
             return
         }
         if let (last, when) = echoes.withLock({ $0[topic] }), last == payload, Date().timeIntervalSince(when) < 10 { return }
-        let restoring = cadence.firstConnection.map { Date().timeIntervalSince($0) <= Self.restoreWindow } ?? false
+        let now = Date()
+        let sinceFirst = cadence.firstConnection.map { now.timeIntervalSince($0) } ?? .infinity
+        let sinceLast = cadence.lastConnection.map { now.timeIntervalSince($0) } ?? .infinity
         var command: ControlCommand?
         var mosfetTopic: Output?
         if settings.juepiTopics, topic.hasPrefix(settings.prefix + "Ctrl_") {
@@ -223,7 +227,8 @@ public final class MQTTBridge: Sendable {
             case .doNothing?: return
             case .control(let parsed)?:
                 if case .switchOutput(let output, _) = parsed {
-                    if retained && !(restoring && output.isRelay) { return }  // our own retained state, or a stale FET command
+                    if retained && !JuepiTopics.appliesRetained(output, secondsSinceFirstConnection: sinceFirst,
+                                                                secondsSinceConnection: sinceLast, window: Self.restoreWindow) { return }
                     if !output.isRelay { mosfetTopic = output }
                 }
                 command = parsed

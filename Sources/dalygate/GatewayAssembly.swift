@@ -40,7 +40,18 @@ struct GatewayAssembly {
             settings.solarPeakCurrent = sim.solarPeakCurrent
             settings.loadCurrent = sim.loadCurrent
             settings.speed = sim.speed
-            settings.bmsFaults = sim.bmsFaults.compactMap(DalyFaultRule.init(parsing:))
+            settings.bmsFaults = try sim.bmsFaults.map { text in
+                guard let rule = DalyFaultRule(parsing: text) else {
+                    throw fail("config key 'simulation.bms_faults': unknown fault '\(text)'; faults: "
+                               + DalyFault.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                return rule
+            }
+            settings.deviceFaults = try sim.deviceFaults.map { text in
+                do { return try DeviceFault(parsing: text) } catch {
+                    throw fail("config key 'simulation.device_faults' (or --sim-fault): \(error)")
+                }
+            }
             settings.loadLine = configuration.panel.loadLine
             settings.balancerLine = configuration.panel.balancerLine
             settings.displaySwitchLine = configuration.panel.displaySwitchLine
@@ -61,6 +72,9 @@ struct GatewayAssembly {
                 throw fail("cannot wire the simulated hardware: \(error)")
             }
             services.append(SimulatedHardwareService(hardware: hardware))
+            for fault in settings.deviceFaults {
+                logger.notice("simulated device fault \(fault) will strike at \(Int(fault.atSeconds)) s of simulated time")
+            }
             logger.info("simulated hardware: \(sim.cells)S LiFePO4 of \(sim.cellCapacityAh) Ah at \(sim.speed)x speed, BMS on \(hardware.bmsDevicePath)")
         } else {
             clock = ScaledClock()

@@ -28,6 +28,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "With --simulate: simulated seconds per real second.")
     var speed: Double?
 
+    @Option(name: .customLong("sim-fault"),
+            help: "With --simulate: inject a device fault, DEVICE:KIND[@SECONDS] (repeatable). DEVICE: shunt, bms (bmsN), load, balancer, display; KIND: dead, stuck, or for the BMS a sim-bms fault name; SECONDS of simulated time after start.")
+    var simFaults: [String] = []
+
     @Option(help: "Directory of the SQLite state.")
     var stateDir: String?
 
@@ -55,6 +59,10 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.state.directory = ".dalygate-sim"
         }
         if !simulate { configuration.simulation.speed = 1 }
+        if !simFaults.isEmpty {
+            guard simulate else { throw fail("--sim-fault needs --simulate") }
+            configuration.simulation.deviceFaults += simFaults
+        }
 
         let store: StateStore
         do {

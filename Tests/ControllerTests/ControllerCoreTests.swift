@@ -78,18 +78,22 @@ struct ControllerCoreTests {
         var core = ControllerCore(settings: AutomationSettings())
         let alarm = Self.reading(cells: [3600], alarms: ["levelOneCellVoltageTooHigh"])
         _ = core.tick(TickInput(uptime: 1, seconds: 1, shunt: ShuntReading(voltage: 14, current: 1), bms: alarm))
-        let (outcome, actions) = core.handle(CommandRequest(id: 1, command: .switchOutput(.load, on: false), source: .mqtt), uptime: 1.5)
+        _ = core.tick(TickInput(uptime: 2, seconds: 1, shunt: ShuntReading(voltage: 14, current: 1), bms: alarm))
+        _ = core.tick(TickInput(uptime: 3, seconds: 1, shunt: ShuntReading(voltage: 14, current: 1), bms: alarm))
+        let (outcome, actions) = core.handle(CommandRequest(id: 1, command: .switchOutput(.load, on: false), source: .mqtt), uptime: 3.5)
         #expect(outcome == .executed && Self.relayEvents(actions) == ["load off: manual via MQTT"])
-        let next = core.tick(TickInput(uptime: 2, seconds: 1, shunt: ShuntReading(voltage: 14, current: 1), bms: alarm))
+        let next = core.tick(TickInput(uptime: 4, seconds: 1, shunt: ShuntReading(voltage: 14, current: 1), bms: alarm))
         #expect(Self.relayEvents(next) == ["load on: cell over-voltage alarm level 1"])
     }
 
-    @Test("stale BMS data: the balancer fails safe off, the load holds, and both say why")
+    @Test("stale BMS data: with fail_safe_load hold the balancer fails safe off, the load holds, and both say why")
     func staleFailSafe() {
-        var core = ControllerCore(settings: AutomationSettings())
-        _ = core.handle(CommandRequest(id: 1, command: .switchOutput(.balancer, on: true), source: .http), uptime: 0)
-        _ = core.handle(CommandRequest(id: 2, command: .switchOutput(.load, on: true), source: .http), uptime: 0)
+        var settings = AutomationSettings()
+        settings.failSafeLoad = .hold
+        var core = ControllerCore(settings: settings)
         _ = core.tick(TickInput(uptime: 1, seconds: 1, shunt: ShuntReading(voltage: 13.3, current: -1), bms: Self.reading(cells: [3320])))
+        _ = core.handle(CommandRequest(id: 1, command: .switchOutput(.balancer, on: true), source: .http), uptime: 1)
+        _ = core.handle(CommandRequest(id: 2, command: .switchOutput(.load, on: true), source: .http), uptime: 1)
         var actions: [CoreAction] = []
         for t in 2...40 {
             actions += core.tick(TickInput(uptime: Double(t), seconds: 1, shunt: ShuntReading(voltage: 13.3, current: -1), bms: nil,
@@ -142,7 +146,7 @@ struct ControllerCoreTests {
     @Test("restored state brings back energy, learned capacity, relay targets and modes")
     func restore() {
         var core = ControllerCore(settings: AutomationSettings())
-        _ = core.tick(TickInput(uptime: 1, seconds: 1, shunt: ShuntReading(voltage: 13, current: 3), bms: nil))
+        _ = core.tick(TickInput(uptime: 1, seconds: 1, shunt: ShuntReading(voltage: 13, current: 3), bms: Self.reading(cells: [3300])))
         _ = core.handle(CommandRequest(id: 1, command: .switchOutput(.load, on: true), source: .http), uptime: 1)
         _ = core.handle(CommandRequest(id: 2, command: .setMode(.balancer, .off, holdSeconds: 100), source: .http), uptime: 1)
         let saved = core.persistent
@@ -160,7 +164,10 @@ struct RelayDwellTests {
     func dwell() {
         var settings = AutomationSettings()
         settings.relayMinimumDwellSeconds = 60
+        settings.manualMinimumDwellSeconds = 0
         var core = ControllerCore(settings: settings)
+        _ = core.tick(TickInput(uptime: 0, seconds: 0, shunt: ShuntReading(voltage: 13.3, current: 1),
+                                bms: ControllerCoreTests.reading(cells: [3300])))
         _ = core.handle(CommandRequest(id: 1, command: .switchOutput(.load, on: false), source: .http), uptime: 0)
         _ = core.handle(CommandRequest(id: 2, command: .switchOutput(.load, on: true), source: .http), uptime: 1)
         _ = core.handle(CommandRequest(id: 3, command: .switchOutput(.load, on: false), source: .http), uptime: 2)

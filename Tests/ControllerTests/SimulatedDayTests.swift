@@ -13,6 +13,10 @@ struct SimulatedDayTests {
         var relayEvents: [(hour: Double, output: Output, on: Bool, reason: String)] = []
         var minimumSOC = 100.0
         var maximumCellMillivolts: UInt16 = 0
+        /// SOC sync events with the hour, and the BMS's highest SOC before the first sync and its SOC at the end.
+        var syncEvents: [(hour: Double, reason: String)] = []
+        var bmsSOCBeforeSync = 0.0
+        var bmsSOCAfterSync: Double?
     }
 
     static let tick = 4
@@ -40,6 +44,15 @@ struct SimulatedDayTests {
             for case .event(.relay(let output, let on, let reason, _)) in actions {
                 day.relayEvents.append((hour, output, on, reason))
             }
+            for case .event(.status("soc_sync", _, let reason)) in actions { day.syncEvents.append((hour, reason)) }
+            for case .setBMSSOC(let percent, _) in actions {
+                try client.setSOC(percent: percent)
+                core.bmsSOCConfirmed(percent)
+            }
+            let bmsSOC = port.withState { Double($0.socPermille) / 10 }
+            if day.syncEvents.isEmpty { day.bmsSOCBeforeSync = max(day.bmsSOCBeforeSync, bmsSOC) } else if day.bmsSOCAfterSync == nil {
+                day.bmsSOCAfterSync = bmsSOC
+            }
             day.minimumSOC = min(day.minimumSOC, world.soc * 100)
             day.maximumCellMillivolts = max(day.maximumCellMillivolts, world.cellMillivolts.max() ?? 0)
         }
@@ -62,6 +75,17 @@ struct SimulatedDayTests {
         #expect(loadOn > 8 && loadOn < 14)
         #expect(loadOff > 18 && loadOff < 30)
         #expect(day.maximumCellMillivolts >= 3550)
+    }
+
+    @Test("the BMS's SOC drifts below 100 % on the way up; at full DalyGate writes 100 % once and says why")
+    func socSync() throws {
+        let day = try Self.run()
+        #expect(day.bmsSOCBeforeSync < 99, "the simulated BMS ignores small currents, so it never counts up to full")
+        #expect(day.syncEvents.count == 1, "\(day.syncEvents)")
+        let sync = try #require(day.syncEvents.first)
+        #expect(sync.hour > 9 && sync.hour < 18)
+        #expect(sync.reason.hasPrefix("battery full: cell ") && sync.reason.contains("set to 100 %"))
+        #expect(day.bmsSOCAfterSync == 100)
     }
 
     @Test("with juepi v1.1.1's SOC policy the load follows the calculated SOC")

@@ -46,8 +46,8 @@ public enum CoreAction: Equatable, Sendable {
     case setRelay(Output, Bool)
     /// Send 0xDA/0xD9; `commandID` names the command waiting for it, if any.
     case setMOSFET(Output, Bool, commandID: UInt64?)
-    /// Send 0x21.
-    case setBMSSOC(Double, commandID: UInt64)
+    /// Send 0x21; `commandID` names the command waiting for it, nil for the automatic full-charge sync.
+    case setBMSSOC(Double, commandID: UInt64?)
     case event(EventBody)
 }
 
@@ -61,32 +61,46 @@ public struct OutputChange: Equatable, Sendable {
 
 /// juepi's automation and DalyGate's modes, fail-safes and alarms as one pure state machine: readings and commands
 /// in, actions out. No threads, clocks or devices: the controller's thread feeds it and carries out its actions.
+///
+/// Every input has an age: BMS data is stale after `stale_after_s`, shunt data after `shunt_stale_s`. A rule never
+/// acts on a stale input; each output has a fail-safe per input it depends on. Each tick makes one decision per
+/// relay (at most one line write and one event), in the firmware's precedence.
 public struct ControllerCore: Sendable {
     public let settings: AutomationSettings
-    public private(set) var energy: EnergyCounter
-    public private(set) var relays: [Output: Bool] = [.load: false, .balancer: false]
-    public private(set) var modes: [Output: OutputModeState] = Dictionary(uniqueKeysWithValues: Output.allCases.map { ($0, OutputModeState()) })
-    public private(set) var lastChange: [Output: OutputChange] = [:]
-    public private(set) var lastBMS: DalyReading?
-    public private(set) var lastBMSUptime: Double?
-    public private(set) var lastShunt: ShuntReading?
-    public private(set) var lastShuntUptime: Double?
-    public private(set) var bmsOnline: Bool?
-    public private(set) var shuntOnline: Bool?
-    public private(set) var plausibility = PlausibilityCheck()
+    public let socSync: SOCSyncSettings
+    public internal(set) var energy: EnergyCounter
+    public internal(set) var relays: [Output: Bool] = [.load: false, .balancer: false]
+    public internal(set) var modes: [Output: OutputModeState] = Dictionary(uniqueKeysWithValues: Output.allCases.map { ($0, OutputModeState()) })
+    public internal(set) var lastChange: [Output: OutputChange] = [:]
+    public internal(set) var lastBMS: DalyReading?
+    public internal(set) var lastBMSUptime: Double?
+    public internal(set) var lastShunt: ShuntReading?
+    public internal(set) var lastShuntUptime: Double?
+    public internal(set) var bmsOnline: Bool?
+    public internal(set) var shuntOnline: Bool?
+    public internal(set) var plausibility = PlausibilityCheck()
     /// LastBalancerEnable: uptime of the last automatic enable (0 at start, as in the firmware).
-    public private(set) var lastAutomaticBalancerEnable = 0.0
-    private var activeBMSAlarms: Set<String> = []
+    public internal(set) var lastAutomaticBalancerEnable = 0.0
+    var activeBMSAlarms: Set<String> = []
     /// When each active alarm (BMS or gateway) was raised, uptime seconds.
-    public private(set) var alarmsRaised: [String: Double] = [:]
-    private var lastMOSFETEnforcement: [Output: Double] = [:]
-    private var uptime = 0.0
+    public internal(set) var alarmsRaised: [String: Double] = [:]
+    var lastMOSFETEnforcement: [Output: Double] = [:]
+    public internal(set) var uptime = 0.0
+    /// Manual MQTT switches refused by the dwell: the latest per relay, applied when the dwell is over.
+    public internal(set) var deferredManual: [Output: (on: Bool, source: ChangeSource)] = [:]
+    /// Power-average slots closed since start (juepi publishes Calc_AvgP as each closes).
+    public internal(set) var averageSlotsClosed: UInt64 = 0
+    public internal(set) var fullCharge = FullChargeDetector()
+    /// The SOC-gap alarm (`gatewaySOCGap`) is raised.
+    public internal(set) var socGapAlarm = false
 
     /// Seconds between attempts to bring a MOSFET to its fixed mode.
     static let mosfetRetrySeconds = 10.0
+    static let socGapAlarmName = "gatewaySOCGap"
 
-    public init(settings: AutomationSettings, restored: PersistentState? = nil) {
+    public init(settings: AutomationSettings, socSync: SOCSyncSettings = SOCSyncSettings(), restored: PersistentState? = nil) {
         self.settings = settings
+        self.socSync = socSync
         var energy = EnergyCounter(maxWs: settings.batteryEstimatedWs, slots: settings.powerAverageSlots)
         if settings.loadPolicy == .juepi111 {
             // v1.1.1 assumes a full battery at boot.
@@ -102,6 +116,9 @@ public struct ControllerCore: Sendable {
                 self.energy.soc = restored.energy.soc
                 self.energy.chargedWh = restored.energy.chargedWh
                 self.energy.dischargedWh = restored.energy.dischargedWh
+                self.energy.lastSync = restored.energy.lastSync
+                // A new slot ring starts from what is stored now: stored energy is not power.
+                self.energy.slotStartWs = restored.energy.ws
             }
             for (output, on) in restored.relays where output.isRelay { relays[output] = on }
             for (output, mode) in restored.modes {
@@ -134,6 +151,24 @@ public struct ControllerCore: Sendable {
         return uptime - last <= settings.staleAfterSeconds
     }
 
+    /// Shunt data younger than `shunt_stale_s`.
+    public func shuntFresh(at uptime: Double) -> Bool {
+        guard let last = lastShuntUptime else { return false }
+        return uptime - last <= settings.shuntStaleAfterSeconds
+    }
+
+    /// BMS SOC minus DalyGate's, percentage points: nil while the BMS data is stale or DalyGate's counter has not
+    /// yet been set at a reference point (empty or full), when its SOC is only the start estimate.
+    public var socGap: Double? {
+        guard bmsFresh(at: uptime), energy.lastSync != nil, let bmsSOC = lastBMS?.pack?.socPercent else { return nil }
+        return bmsSOC - energy.soc
+    }
+
+    /// The gateway's own active alarms (plausibility and SOC gap).
+    public var gatewayAlarms: [String] {
+        (plausibility.active.sorted()) + (socGapAlarm ? [Self.socGapAlarmName] : [])
+    }
+
     // MARK: Tick
 
     public mutating func tick(_ input: TickInput) -> [CoreAction] {
@@ -142,12 +177,16 @@ public struct ControllerCore: Sendable {
         readShunt(input, &actions)
         readBMS(input, &actions)
         if settings.loadPolicy == .juepi111, let shunt = input.shunt { resyncV111(shunt) }
-        _ = energy.advanceAverage(seconds: input.seconds, slotSeconds: settings.powerAverageSlotSeconds)
+        // The power average counts only while the shunt is read: a gap would read as zero power.
+        if input.shunt != nil, energy.advanceAverage(seconds: input.seconds, slotSeconds: settings.powerAverageSlotSeconds) != nil {
+            averageSlotsClosed += 1
+        }
         expireHolds(&actions)
-        let fresh = bmsFresh(at: uptime)
-        decideLoad(fresh: fresh, &actions)
-        decideBalancer(fresh: fresh, &actions)
-        enforceMOSFETModes(fresh: fresh, &actions)
+        decideLoad(&actions)
+        decideBalancer(&actions)
+        enforceMOSFETModes(fresh: bmsFresh(at: uptime), &actions)
+        syncAtFull(&actions)
+        updateSOCGapAlarm(&actions)
         return actions
     }
 
@@ -157,14 +196,22 @@ public struct ControllerCore: Sendable {
             lastShuntUptime = input.uptime
             energy.integrate(voltage: shunt.voltage, current: shunt.current, seconds: input.seconds)
             if shuntOnline != true {
+                let wasOffline = shuntOnline == false
                 shuntOnline = true
                 actions.append(.event(.status(subject: "shunt", online: true, reason: "INA226 answers")))
+                if wasOffline {
+                    actions.append(.event(.status(subject: "energy", online: true, reason: "energy counter counting again")))
+                }
             }
         } else {
+            // Nothing measured, nothing counted: the counter pauses (power 0) until the shunt answers again.
             energy.integrate(voltage: 0, current: 0, seconds: input.seconds)
             if shuntOnline != false {
                 shuntOnline = false
-                actions.append(.event(.status(subject: "shunt", online: false, reason: input.shuntError ?? "INA226 unavailable")))
+                let why = input.shuntError ?? "INA226 unavailable"
+                actions.append(.event(.status(subject: "shunt", online: false, reason: why)))
+                actions.append(.event(.status(subject: "energy", online: false,
+                                              reason: "energy counter paused: no shunt reading (\(why))")))
             }
         }
     }
@@ -223,144 +270,5 @@ public struct ControllerCore: Sendable {
                                               reason: "\(output.label) back to auto after its hold time")))
             }
         }
-    }
-
-    private mutating func decideLoad(fresh: Bool, _ actions: inout [CoreAction]) {
-        let isOn = relays[.load] ?? false
-        if let forced = modes[.load]?.forced {
-            if forced != isOn { switchRelay(.load, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions) }
-            return
-        }
-        if !fresh, settings.failSafeLoad != .hold {
-            let on = settings.failSafeLoad == .on
-            if on != isOn { switchRelay(.load, on, reason: staleReason(), source: .failSafe, &actions) }
-            return
-        }
-        switch settings.loadPolicy {
-        case .juepi110:
-            if fresh, let decision = RelayRules.loadOnByAlarm(isOn: isOn, alarms: lastBMS?.alarms) {
-                switchRelay(.load, decision.on, reason: decision.reason, source: .automation, &actions)
-            }
-            let shunt = lastShunt.map { (voltage: $0.voltage, current: $0.current) }
-            if let decision = RelayRules.loadOffWhenEmpty(isOn: relays[.load] ?? false, shunt: shunt, settings: settings) {
-                switchRelay(.load, decision.on, reason: decision.reason, source: .automation, &actions)
-                if relays[.load] == false { energy.resetToEmpty() }
-            }
-        case .juepi111:
-            if let decision = RelayRules.loadBySOC(isOn: isOn, soc: energy.soc, averagePower: energy.averagePower,
-                                                   settings: settings) {
-                switchRelay(.load, decision.on, reason: decision.reason, source: .automation, &actions)
-            }
-        }
-    }
-
-    private mutating func decideBalancer(fresh: Bool, _ actions: inout [CoreAction]) {
-        let isOn = relays[.balancer] ?? false
-        if let forced = modes[.balancer]?.forced {
-            if forced != isOn { switchRelay(.balancer, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions) }
-            return
-        }
-        guard fresh else {
-            if settings.failSafeBalancer != .hold {
-                let on = settings.failSafeBalancer == .on
-                if on != isOn { switchRelay(.balancer, on, reason: staleReason(), source: .failSafe, &actions) }
-            }
-            return
-        }
-        guard let cells = lastBMS?.cellMillivolts else { return }
-        if let decision = RelayRules.balancer(isOn: isOn, cells: cells, averagePower: energy.averagePower, uptime: uptime,
-                                              lastAutomaticEnable: lastAutomaticBalancerEnable, settings: settings) {
-            switchRelay(.balancer, decision.on, reason: decision.reason, source: .automation, &actions)
-            if decision.on && relays[.balancer] == true { lastAutomaticBalancerEnable = uptime }
-        }
-    }
-
-    private mutating func enforceMOSFETModes(fresh: Bool, _ actions: inout [CoreAction]) {
-        for output in [Output.chargeMOS, .dischargeMOS] {
-            var target = modes[output]?.forced
-            if !fresh {
-                let failSafe = output == .chargeMOS ? settings.failSafeChargeMOS : settings.failSafeDischargeMOS
-                target = failSafe == .hold ? nil : failSafe == .on
-            }
-            guard let target else { continue }
-            let actual = output == .chargeMOS ? lastBMS?.mosfets?.chargeMOS : lastBMS?.mosfets?.dischargeMOS
-            guard actual != target, uptime - (lastMOSFETEnforcement[output] ?? -.infinity) >= Self.mosfetRetrySeconds
-            else { continue }
-            lastMOSFETEnforcement[output] = uptime
-            actions.append(.setMOSFET(output, target, commandID: nil))
-        }
-    }
-
-    private func staleReason() -> String {
-        let age = lastBMSUptime.map { "\(Int(uptime - $0)) s old" } ?? "never received"
-        return "BMS data stale (\(age)): fail-safe"
-    }
-
-    private mutating func switchRelay(_ output: Output, _ on: Bool, reason: String, source: ChangeSource,
-                                      _ actions: inout [CoreAction]) {
-        guard relays[output] != on else { return }
-        // The minimum dwell holds back the automation only; the rule fires again on a later tick.
-        if source == .automation, let last = lastChange[output], uptime - last.uptime < settings.relayMinimumDwellSeconds {
-            return
-        }
-        relays[output] = on
-        lastChange[output] = OutputChange(on: on, reason: reason, source: source, uptime: uptime)
-        actions.append(.setRelay(output, on))
-        actions.append(.event(.relay(output: output, on: on, reason: reason, source: source)))
-    }
-
-    // MARK: Commands
-
-    /// Decides a command. A nil outcome means it waits for a device action in the returned list (a MOSFET or SOC
-    /// write) and is settled by ``completeDeviceCommand``.
-    public mutating func handle(_ request: CommandRequest, uptime: Double) -> (CommandOutcome?, [CoreAction]) {
-        self.uptime = uptime
-        var actions: [CoreAction] = []
-        let via = "via \(request.source.rawValue.uppercased())"
-        switch request.command {
-        case .switchOutput(let output, let on):
-            if let mode = modes[output], mode.mode != .auto {
-                return (.rejected("the \(output.label) is in mode \(mode.mode.rawValue): set mode auto first"), [])
-            }
-            if output.isRelay {
-                switchRelay(output, on, reason: "manual \(via)", source: request.source, &actions)
-                return (.executed, actions)
-            }
-            guard bmsOnline == true else { return (.unavailable("BMS offline: cannot switch the \(output.label)"), []) }
-            return (nil, [.setMOSFET(output, on, commandID: request.id)])
-        case .setMode(let output, let mode, let hold):
-            modes[output] = OutputModeState(mode: mode, holdUntil: hold.map { uptime + $0 })
-            if output.isRelay, let forced = modes[output]?.forced {
-                switchRelay(output, forced, reason: "mode \(mode.rawValue) \(via)", source: request.source, &actions)
-            } else if let forced = modes[output]?.forced, bmsOnline == true {
-                lastMOSFETEnforcement[output] = uptime
-                actions.append(.setMOSFET(output, forced, commandID: nil))
-            }
-            return (.executed, actions)
-        case .setBMSSOC(let percent):
-            guard (0...100).contains(percent) else { return (.rejected("SOC must be 0...100 %"), []) }
-            guard bmsOnline == true else { return (.unavailable("BMS offline: cannot set its SOC"), []) }
-            return (nil, [.setBMSSOC(percent, commandID: request.id)])
-        case .resetEnergy:
-            energy.resetToEmpty()
-            return (.executed, [])
-        case .resetLearnedCapacity:
-            energy.maxWs = settings.batteryEstimatedWs
-            energy.ws = min(energy.ws, energy.maxWs)
-            energy.soc = energy.ws / energy.maxWs * 100
-            return (.executed, [])
-        }
-    }
-
-    /// Records a MOSFET write that the BMS confirmed, so the snapshot shows it before the next poll.
-    public mutating func mosfetConfirmed(_ output: Output, _ on: Bool, source: ChangeSource) -> [CoreAction] {
-        if var reading = lastBMS, var mosfets = reading.mosfets {
-            if output == .chargeMOS { mosfets.chargeMOS = on } else { mosfets.dischargeMOS = on }
-            reading.mosfets = mosfets
-            lastBMS = reading
-        }
-        let reason = source == .hold ? "mode \(on ? "on" : "off")" : source == .failSafe ? staleReason() : "manual via \(source.rawValue.uppercased())"
-        lastChange[output] = OutputChange(on: on, reason: reason, source: source, uptime: uptime)
-        return [.event(.relay(output: output, on: on, reason: reason, source: source))]
     }
 }

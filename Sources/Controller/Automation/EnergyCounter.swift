@@ -24,6 +24,9 @@ public struct EnergyCounter: Codable, Equatable, Sendable {
     /// Energy ever charged into / discharged from the battery, Wh; only ever increase.
     public var chargedWh = 0.0
     public var dischargedWh = 0.0
+    /// The last reference point the counter was set to: "empty" (juepi's Ws = 0) or "full" (the SOC sync). Nil
+    /// until one was seen, while the SOC is only an estimate from the start values.
+    public var lastSync: EnergySyncPoint?
 
     public init(maxWs: Double, slots: Int = 10) {
         self.maxWs = maxWs
@@ -64,6 +67,27 @@ public struct EnergyCounter: Codable, Equatable, Sendable {
     public mutating func resetToEmpty() {
         ws = 0
         soc = 0
+        lastSync = .empty
+    }
+
+    /// DalyGate's full-charge resync: SOC 100 %. When the counter has counted up from "empty", what it holds now is
+    /// the capacity (learned, as juepi's v1.1.1 does); otherwise the stored energy is set to the learned capacity.
+    /// Moves no energy, so the power average does not see it. Returns what it did, for the event.
+    public mutating func syncFull() -> String {
+        let before = ws
+        var what: String
+        if lastSync == .empty, ws > 0 {
+            maxWs = ws
+            what = "capacity learned: \(RelayRules.format(maxWh, 1)) Wh"
+        } else {
+            ws = maxWs
+            what = "stored energy set to the capacity, \(RelayRules.format(maxWh, 1)) Wh"
+        }
+        what = "energy counter resynced to 100 % from \(RelayRules.format(soc, 1)) % (\(what))"
+        soc = 100
+        lastSync = .full
+        slotStartWs += ws - before
+        return what
     }
 
     /// juepi v1.1.1's full resync: SOC 100 % and the learned capacity set to what is stored now.
@@ -74,4 +98,9 @@ public struct EnergyCounter: Codable, Equatable, Sendable {
 
     public var wh: Double { ws / 3600 }
     public var maxWh: Double { maxWs / 3600 }
+}
+
+/// A reference point of the energy counter.
+public enum EnergySyncPoint: String, Codable, Sendable {
+    case empty, full
 }

@@ -5,11 +5,11 @@ public enum LoadPolicy: String, Codable, Sendable, CaseIterable, ConfigurationEn
     case juepi111 = "juepi-1.1.1"
 }
 
-/// What an output does while the BMS data is stale.
+/// What an output does while an input it depends on (BMS or shunt data) is stale.
 public enum FailSafe: String, Codable, Sendable, CaseIterable, ConfigurationEnum {
     /// Switch off.
     case off
-    /// Keep the last state (the shunt-based "empty" rule of the load relay still acts).
+    /// Keep the last state; the rules that need only fresh inputs still act.
     case hold
     /// Switch on.
     case on
@@ -39,13 +39,25 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
     public var powerAverageSlots = 10
     /// BMS data older than this is stale: the automation stops acting on it and the fail-safes apply.
     public var staleAfterSeconds = 30.0
-    public var failSafeLoad = FailSafe.hold
+    /// Shunt (INA226) data older than this is stale: the energy counter pauses, the shunt rules stop and the
+    /// outputs' shunt fail-safes apply.
+    public var shuntStaleAfterSeconds = 5.0
+    /// The load relay while the BMS data its rules need is stale (juepi-1.1.0's over-voltage rule).
+    public var failSafeLoad = FailSafe.off
+    /// The load relay while the shunt data its rules need is stale (the "empty" rule; v1.1.1's SOC rules).
+    public var failSafeLoadShunt = FailSafe.off
+    /// The balancer relay while the BMS data (cell voltages) is stale.
     public var failSafeBalancer = FailSafe.off
+    /// The balancer relay while the shunt data (the 1 h average power) is stale.
+    public var failSafeBalancerShunt = FailSafe.off
     public var failSafeChargeMOS = FailSafe.hold
     public var failSafeDischargeMOS = FailSafe.hold
-    /// Automatic relay changes wait until a relay has kept its state this long (0 = juepi's behaviour); manual
-    /// commands and fail-safes are never held back.
+    /// Automatic relay changes wait until a relay has kept its state this long (0 = juepi's behaviour); they are
+    /// deferred, not refused. Fail-safes are never held back.
     public var relayMinimumDwellSeconds = 0.0
+    /// A manual relay change (HTTP, MQTT) sooner than this after the relay's last change is refused (409 over
+    /// HTTP; over MQTT it is logged and the latest such command is applied when the time is up).
+    public var manualMinimumDwellSeconds = 2.0
     /// BMS vs shunt disagreement that raises the plausibility alarm when it lasts `plausibilitySeconds`.
     public var plausibilityCurrentBand = 1.5
     public var plausibilityVoltageBand = 0.5
@@ -74,11 +86,15 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
         case powerAverageSlotSeconds = "power_average_slot_s"
         case powerAverageSlots = "power_average_slots"
         case staleAfterSeconds = "stale_after_s"
+        case shuntStaleAfterSeconds = "shunt_stale_s"
         case failSafeLoad = "fail_safe_load"
+        case failSafeLoadShunt = "fail_safe_load_shunt"
         case failSafeBalancer = "fail_safe_balancer"
+        case failSafeBalancerShunt = "fail_safe_balancer_shunt"
         case failSafeChargeMOS = "fail_safe_charge_mos"
         case failSafeDischargeMOS = "fail_safe_discharge_mos"
         case relayMinimumDwellSeconds = "relay_min_dwell_s"
+        case manualMinimumDwellSeconds = "manual_min_dwell_s"
         case plausibilityCurrentBand = "plausibility_current_band_a"
         case plausibilityVoltageBand = "plausibility_voltage_band_v"
         case plausibilitySeconds = "plausibility_after_s"
@@ -107,11 +123,15 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
         powerAverageSlotSeconds = try c.value(.powerAverageSlotSeconds, or: d.powerAverageSlotSeconds)
         powerAverageSlots = try c.value(.powerAverageSlots, or: d.powerAverageSlots)
         staleAfterSeconds = try c.value(.staleAfterSeconds, or: d.staleAfterSeconds)
+        shuntStaleAfterSeconds = try c.value(.shuntStaleAfterSeconds, or: d.shuntStaleAfterSeconds)
         failSafeLoad = try c.value(.failSafeLoad, or: d.failSafeLoad)
+        failSafeLoadShunt = try c.value(.failSafeLoadShunt, or: d.failSafeLoadShunt)
         failSafeBalancer = try c.value(.failSafeBalancer, or: d.failSafeBalancer)
+        failSafeBalancerShunt = try c.value(.failSafeBalancerShunt, or: d.failSafeBalancerShunt)
         failSafeChargeMOS = try c.value(.failSafeChargeMOS, or: d.failSafeChargeMOS)
         failSafeDischargeMOS = try c.value(.failSafeDischargeMOS, or: d.failSafeDischargeMOS)
         relayMinimumDwellSeconds = try c.value(.relayMinimumDwellSeconds, or: d.relayMinimumDwellSeconds)
+        manualMinimumDwellSeconds = try c.value(.manualMinimumDwellSeconds, or: d.manualMinimumDwellSeconds)
         plausibilityCurrentBand = try c.value(.plausibilityCurrentBand, or: d.plausibilityCurrentBand)
         plausibilityVoltageBand = try c.value(.plausibilityVoltageBand, or: d.plausibilityVoltageBand)
         plausibilitySeconds = try c.value(.plausibilitySeconds, or: d.plausibilitySeconds)
@@ -138,7 +158,9 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
         try require(balancerOffCellMillivolts <= balancerOnCellMillivolts, .balancerOffCellMillivolts,
                     "must not exceed balancer_on_cell_mv")
         try require(staleAfterSeconds > 0, .staleAfterSeconds, "must be positive")
+        try require(shuntStaleAfterSeconds > 0, .shuntStaleAfterSeconds, "must be positive")
         try require(relayMinimumDwellSeconds >= 0, .relayMinimumDwellSeconds, "must not be negative")
+        try require(manualMinimumDwellSeconds >= 0, .manualMinimumDwellSeconds, "must not be negative")
         try require(designCapacityWh > 0, .designCapacityWh, "must be positive")
     }
 }

@@ -43,6 +43,8 @@ public struct SimulationSettings: Codable, Equatable, Sendable {
     public var loadCurrent = 2.5
     /// Fault injection into the simulated BMS (as `sim-bms --fault`).
     public var bmsFaults: [String] = []
+    /// Device faults, `DEVICE:KIND[@SECONDS]` (`serve --sim-fault`): e.g. `shunt:dead@900`, `load:stuck`.
+    public var deviceFaults: [String] = []
 
     public init() {}
 
@@ -54,6 +56,7 @@ public struct SimulationSettings: Codable, Equatable, Sendable {
         case solarPeakCurrent = "solar_peak_a"
         case loadCurrent = "load_a"
         case bmsFaults = "bms_faults"
+        case deviceFaults = "device_faults"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,6 +71,7 @@ public struct SimulationSettings: Codable, Equatable, Sendable {
         solarPeakCurrent = try c.value(.solarPeakCurrent, or: d.solarPeakCurrent)
         loadCurrent = try c.value(.loadCurrent, or: d.loadCurrent)
         bmsFaults = try c.value(.bmsFaults, or: d.bmsFaults)
+        deviceFaults = try c.value(.deviceFaults, or: d.deviceFaults)
         guard speed > 0 && speed <= 100_000 else { throw ConfigurationError(key: "simulation.speed", message: "must be 0...100000") }
         guard (1...48).contains(cells) else { throw ConfigurationError(key: "simulation.cells", message: "must be 1...48") }
         guard (0...100).contains(startSOCPercent) else {
@@ -82,6 +86,7 @@ public struct GatewayConfiguration: Codable, Equatable, Sendable {
     public var shunt = ShuntSettings()
     public var panel = PanelSettings()
     public var automation = AutomationSettings()
+    public var socSync = SOCSyncSettings()
     public var state = StateSettings()
     public var simulation = SimulationSettings()
     /// HTTP and MQTT sections are kept as raw values here and decoded by their own modules.
@@ -92,6 +97,7 @@ public struct GatewayConfiguration: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case bms, shunt, panel, automation, state, simulation, http, mqtt
+        case socSync = "soc_sync"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -101,6 +107,7 @@ public struct GatewayConfiguration: Codable, Equatable, Sendable {
         shunt = try c.value(.shunt, or: ShuntSettings())
         panel = try c.value(.panel, or: PanelSettings())
         automation = try c.value(.automation, or: AutomationSettings())
+        socSync = try c.value(.socSync, or: SOCSyncSettings())
         state = try c.value(.state, or: StateSettings())
         simulation = try c.value(.simulation, or: SimulationSettings())
         http = try c.value(.http, or: HTTPSettings())

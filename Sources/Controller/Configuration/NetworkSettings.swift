@@ -83,6 +83,9 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
     /// mqtt://host:port (empty: MQTT off).
     public var url = ""
     public var prefix = "dalygate/"
+    /// Prefix of DalyGate's own JSON topics (state, event, status, set/...), apart from juepi's topics so that a
+    /// juepi prefix (`HB7/UG/BMS/`) carries juepi's topics only.
+    public var jsonPrefix = "dalygate/"
     public var clientID = "dalygate"
     public var username = ""
     public var password = ""
@@ -106,6 +109,7 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
         case keepaliveSeconds = "keepalive_s"
         case protocolVersion = "protocol"
         case juepiTopics = "juepi_topics"
+        case jsonPrefix = "json_prefix"
         case discoveryPrefix = "discovery_prefix"
     }
 
@@ -115,6 +119,7 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
         let d = MQTTSettings()
         url = try c.value(.url, or: d.url)
         prefix = try c.value(.prefix, or: d.prefix)
+        jsonPrefix = try c.value(.jsonPrefix, or: d.jsonPrefix)
         clientID = try c.value(.clientID, or: d.clientID)
         username = try c.value(.username, or: d.username)
         password = try c.value(.password, or: d.password)
@@ -128,6 +133,9 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
         discoveryPrefix = try c.value(.discoveryPrefix, or: d.discoveryPrefix)
         guard prefix.isEmpty || prefix.hasSuffix("/") else {
             throw ConfigurationError(key: "mqtt.prefix", message: "must end with '/' (like juepi's TOPTREE)")
+        }
+        guard jsonPrefix.isEmpty || jsonPrefix.hasSuffix("/") else {
+            throw ConfigurationError(key: "mqtt.json_prefix", message: "must end with '/'")
         }
         guard protocolVersion == 3 || protocolVersion == 5 else {
             throw ConfigurationError(key: "mqtt.protocol", message: "must be 3 (MQTT 3.1.1) or 5")

@@ -32,6 +32,12 @@ public struct Snapshot: Sendable {
     public var lastPollSeconds: Double?
     /// Relay and MOSFET changes since start.
     public var switchCounts: [Output: Int] = [:]
+    /// Inputs and their ages as the automation sees them (``InputHealth``).
+    public var inputs = InputHealth()
+    /// BMS SOC minus DalyGate's, points (nil while unknown, see ``ControllerCore/socGap``).
+    public var socGap: Double?
+    /// Power-average slots closed since start: juepi's Calc_AvgP goes out when this grows.
+    public var averageSlotsClosed: UInt64 = 0
     public private(set) var json: [UInt8] = []
 
     /// What the OLED shows.
@@ -53,7 +59,8 @@ public struct Snapshot: Sendable {
                 energy: EnergyCounter, relays: [Output: Bool], modes: [Output: OutputModeState],
                 changes: [Output: OutputChange], relaysAvailable: Bool, display: DisplaySnapshot, gatewayAlarms: [String],
                 bmsStatistics: DalyClientStatistics? = nil, lastPollSeconds: Double? = nil, switchCounts: [Output: Int] = [:],
-                alarmsRaised: [String: Double] = [:]) {
+                alarmsRaised: [String: Double] = [:], inputs: InputHealth = InputHealth(), socGap: Double? = nil,
+                averageSlotsClosed: UInt64 = 0) {
         self.sequence = sequence
         self.time = time
         self.uptime = uptime
@@ -77,6 +84,9 @@ public struct Snapshot: Sendable {
         self.lastPollSeconds = lastPollSeconds
         self.switchCounts = switchCounts
         self.alarmsRaised = alarmsRaised
+        self.inputs = inputs
+        self.socGap = socGap
+        self.averageSlotsClosed = averageSlotsClosed
         self.json = Array((try? Self.encoder.encode(StateDocument(self))) ?? Data("{}".utf8))
     }
 
@@ -102,11 +112,19 @@ func rounded(_ value: Double, _ digits: Int) -> Double {
 
 /// The /api/v1/state document (design.md contract plus DalyGate's extra keys).
 struct StateDocument: Encodable {
-    struct Shunt: Encodable { let voltage_v: Double, current_a: Double, power_w: Double }
+    struct Shunt: Encodable {
+        let voltage_v: Double, current_a: Double, power_w: Double
+        /// False while the INA226 does not answer: the values above are the last ones measured, `age_s` ago.
+        let online: Bool, age_s: Double?, stale: Bool
+    }
     struct Energy: Encodable {
         let wh: Double, max_wh: Double, soc_pct: Double, avg_power_1h_w: Double, power_w: Double
         let charged_kwh: Double, discharged_kwh: Double
+        /// False while the counter is paused (no shunt reading), with why.
+        let counting: Bool, paused_reason: String?
+        let soc_gap_pct: Double?, last_sync: EnergySyncPoint?
     }
+    struct Inputs: Encodable { let bms_stale: Bool, shunt_stale: Bool, problems: [String] }
     struct Relays: Encodable { let load: Bool, balancer: Bool }
     struct OutputState: Encodable {
         let on: Bool?, mode: OutputMode, hold_remaining_s: Double?, reason: String?, source: ChangeSource?
@@ -133,6 +151,7 @@ struct StateDocument: Encodable {
     let outputs: [String: OutputState]
     let display: Display
     let alarms: Alarms
+    let inputs: Inputs
 
     init(_ s: Snapshot) {
         time = s.time.formatted(.iso8601)
@@ -144,13 +163,17 @@ struct StateDocument: Encodable {
         bms_age_s = s.bmsAge.map { rounded($0, 1) }
         bms_error = s.bmsError
         shunt = s.shunt.map { Shunt(voltage_v: rounded($0.voltage, 3), current_a: rounded($0.current, 4),
-                                    power_w: rounded($0.power, 2)) }
+                                    power_w: rounded($0.power, 2), online: s.shuntOK, age_s: s.shuntAge.map { rounded($0, 1) },
+                                    stale: s.inputs.shuntStale) }
         shunt_ok = s.shuntOK
         shunt_age_s = s.shuntAge.map { rounded($0, 1) }
         let e = s.energy
         energy = Energy(wh: rounded(e.wh, 3), max_wh: rounded(e.maxWh, 3), soc_pct: rounded(e.soc, 2),
                         avg_power_1h_w: rounded(e.averagePower, 2), power_w: rounded(e.power, 2),
-                        charged_kwh: rounded(e.chargedWh / 1000, 6), discharged_kwh: rounded(e.dischargedWh / 1000, 6))
+                        charged_kwh: rounded(e.chargedWh / 1000, 6), discharged_kwh: rounded(e.dischargedWh / 1000, 6),
+                        counting: s.shuntOK, paused_reason: s.shuntOK ? nil : "no shunt reading: the counter waits for the INA226",
+                        soc_gap_pct: s.socGap.map { rounded($0, 1) }, last_sync: e.lastSync)
+        inputs = Inputs(bms_stale: s.inputs.bmsStale, shunt_stale: s.inputs.shuntStale, problems: s.inputs.problems)
         relays = Relays(load: s.relays[.load] ?? false, balancer: s.relays[.balancer] ?? false)
         relays_available = s.relaysAvailable
         var outputs: [String: OutputState] = [:]
@@ -169,5 +192,18 @@ struct StateDocument: Encodable {
             AlarmDetail(name: name, origin: origin, text: AlarmText.sentence(name),
                         since: s.alarmsRaised[name].map { s.time.addingTimeInterval($0 - s.uptime).formatted(.iso8601) })
         })
+    }
+}
+
+/// How fresh the automation's inputs are, as the controller judged them this tick.
+public struct InputHealth: Sendable, Equatable {
+    public var bmsStale = false
+    public var shuntStale = false
+    /// One sentence per stale input the automation needs ("shunt data is 12 s old (stale after 5 s)"): /healthz.
+    public var problems: [String] = []
+    public init(bmsStale: Bool = false, shuntStale: Bool = false, problems: [String] = []) {
+        self.bmsStale = bmsStale
+        self.shuntStale = shuntStale
+        self.problems = problems
     }
 }

@@ -143,9 +143,15 @@ final class ControllerLoop: @unchecked Sendable {
                     service.logger.warning("could not switch the \(output.label) \(on ? "on" : "off"): \(outcome)")
                 }
                 if let pending, commandID != nil { finish(pending, outcome, uptime: uptime, service: service) }
-            case .setBMSSOC(let percent, _):
+            case .setBMSSOC(let percent, let commandID):
                 let outcome = writeBMS(service: service) { client throws(DalyClientError) in try client.setSOC(percent: percent) }
-                if let pending { finish(pending, outcome, uptime: uptime, service: service) }
+                if outcome == .executed { core.bmsSOCConfirmed(percent) }
+                if let pending, commandID != nil {
+                    finish(pending, outcome, uptime: uptime, service: service)
+                } else if commandID == nil, outcome != .executed {
+                    service.emit(.status(subject: "soc_sync", online: false,
+                                         reason: "could not write \(Int(percent)) % to the BMS: \(outcome)"), at: uptime)
+                }
             }
         }
     }
@@ -243,7 +249,7 @@ final class ControllerLoop: @unchecked Sendable {
             s.dalyCellDifferenceV = bms.cellRange.map { Double(Int($0.maxMillivolts) - Int($0.minMillivolts)) / 1000 }
             s.chargeFET = bms.mosfets?.chargeMOS
             s.dischargeFET = bms.mosfets?.dischargeMOS
-            s.alarms = (bms.alarms?.active ?? []) + core.plausibility.active.sorted()
+            s.alarms = (bms.alarms?.active ?? []) + core.gatewayAlarms
         }
         s.calculatedSOC = core.energy.soc
         s.inaVoltage = core.lastShunt?.voltage ?? 0
@@ -267,8 +273,9 @@ final class ControllerLoop: @unchecked Sendable {
             energy: core.energy, relays: core.relays, modes: core.modes, changes: core.lastChange,
             relaysAvailable: devices.relays != nil && !relaysFailed,
             display: .init(enabled: displayEnabled, page: rotation.page, lines: displayLines, framebuffer: framebuffer),
-            gatewayAlarms: core.plausibility.active.sorted(), bmsStatistics: devices.bms?.statistics,
-            lastPollSeconds: lastPollSeconds, switchCounts: switchCounts, alarmsRaised: core.alarmsRaised)
+            gatewayAlarms: core.gatewayAlarms, bmsStatistics: devices.bms?.statistics,
+            lastPollSeconds: lastPollSeconds, switchCounts: switchCounts, alarmsRaised: core.alarmsRaised,
+            inputs: core.inputHealth, socGap: core.socGap, averageSlotsClosed: core.averageSlotsClosed)
     }
 
     private func persist(_ snapshot: Snapshot, service: ControllerService) {

@@ -45,7 +45,8 @@ public final class ControllerService: Sendable {
         self.logger = logger
         let restored = try store?.loadState()
         if restored != nil { logger.info("restored energy counter, learned capacity and relay targets from \(store!.path)") }
-        loop = Mutex(ControllerLoop(core: ControllerCore(settings: configuration.automation, restored: restored),
+        loop = Mutex(ControllerLoop(core: ControllerCore(settings: configuration.automation, socSync: configuration.socSync,
+                                                                 restored: restored),
                                     devices: devices, configuration: configuration))
     }
 

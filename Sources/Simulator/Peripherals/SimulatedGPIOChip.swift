@@ -14,6 +14,8 @@ public final class SimulatedGPIOChip: GPIOChip, Sendable {
         var level = false
         /// Level applied from outside (a switch); nil leaves the line to its bias.
         var externalLevel: Bool?
+        /// An injected fault (``SimulatedLineFault``).
+        var fault: SimulatedLineFault?
     }
 
     private let lines: Mutex<[UInt32: Line]>
@@ -41,12 +43,20 @@ public final class SimulatedGPIOChip: GPIOChip, Sendable {
         lines.withLock { $0[offset, default: Line()].externalLevel = level }
     }
 
+    /// Injects a fault into a line (nil clears it).
+    public func setFault(_ offset: UInt32, _ fault: SimulatedLineFault?) {
+        lines.withLock { $0[offset, default: Line()].fault = fault }
+    }
+
     public func request(_ configs: [GPIOLineConfiguration], consumer: String) throws(GPIOError) -> any GPIOLineRequest {
         try lines.withLock { (table: inout [UInt32: Line]) throws(GPIOError) -> SimulatedGPIOLineRequest in
             for config in configs {
                 guard config.offset < lineCount else {
                     throw GPIOError(kind: .lineInvalid, path: path, message: "line \(config.offset) does not exist"
                                     + " (the chip has \(lineCount))")
+                }
+                if table[config.offset]?.fault == .dead {
+                    throw GPIOError(kind: .io, path: path, message: "line \(config.offset) does not answer (simulated dead line)")
                 }
                 if let holder = table[config.offset]?.consumer {
                     throw GPIOError(kind: .lineBusy, path: path, message: "line \(config.offset) is in use by \(holder)")
@@ -69,9 +79,12 @@ public final class SimulatedGPIOChip: GPIOChip, Sendable {
         }
     }
 
-    fileprivate func values(_ offsets: [UInt32]) -> [UInt32: Bool] {
-        lines.withLock { table in
-            Dictionary(uniqueKeysWithValues: offsets.map { offset in
+    fileprivate func values(_ offsets: [UInt32]) throws(GPIOError) -> [UInt32: Bool] {
+        try lines.withLock { (table: inout [UInt32: Line]) throws(GPIOError) -> [UInt32: Bool] in
+            for offset in offsets where table[offset]?.fault == .dead {
+                throw GPIOError(kind: .io, path: path, message: "line \(offset) does not answer (simulated dead line)")
+            }
+            return Dictionary(uniqueKeysWithValues: offsets.map { offset in
                 let line = table[offset] ?? Line()
                 return (offset, line.isOutput ? line.level : (line.externalLevel ?? false))
             })
@@ -82,6 +95,13 @@ public final class SimulatedGPIOChip: GPIOChip, Sendable {
         try lines.withLock { (table: inout [UInt32: Line]) throws(GPIOError) in
             for offset in values.keys where table[offset]?.isOutput != true {
                 throw GPIOError(kind: .io, path: path, message: "line \(offset) is not an output")
+            }
+            for offset in values.keys {
+                switch table[offset]?.fault {
+                case .dead?: throw GPIOError(kind: .io, path: path, message: "line \(offset) does not answer (simulated dead line)")
+                case .stuck?: throw GPIOError(kind: .io, path: path, message: "line \(offset) is stuck: the write did not take (simulated)")
+                case nil: break
+                }
             }
             for (offset, level) in values { table[offset]?.level = level }
         }
@@ -113,7 +133,7 @@ final class SimulatedGPIOLineRequest: GPIOLineRequest {
         for offset in requested where !offsets.contains(offset) {
             throw GPIOError(kind: .lineInvalid, path: chip.path, message: "line \(offset) was not requested")
         }
-        return chip.values(requested)
+        return try chip.values(requested)
     }
 
     func set(_ values: [UInt32: Bool]) throws(GPIOError) {
@@ -122,4 +142,12 @@ final class SimulatedGPIOLineRequest: GPIOLineRequest {
         }
         try chip.set(values)
     }
+}
+
+/// A fault of one simulated GPIO line.
+public enum SimulatedLineFault: Sendable, Equatable {
+    /// Requests, reads and writes fail.
+    case dead
+    /// Writes fail; reads return the level it had.
+    case stuck
 }

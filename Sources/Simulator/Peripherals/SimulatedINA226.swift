@@ -14,6 +14,8 @@ public final class SimulatedINA226: SimulatedI2CDevice {
         var shuntOhms: Double
         var busVoltage = 0.0
         var current = 0.0
+        /// A stuck chip: the measurements no longer change.
+        var frozen = false
     }
 
     private let registers: Mutex<Registers>
@@ -25,10 +27,14 @@ public final class SimulatedINA226: SimulatedI2CDevice {
     /// Sets what the chip measures: the battery's voltage and the current through the shunt (A, + = charging).
     public func setMeasurement(busVoltage: Double, current: Double) {
         registers.withLock {
+            guard !$0.frozen else { return }
             $0.busVoltage = busVoltage
             $0.current = current
         }
     }
+
+    /// Freezes the measurement registers at their present values (a stuck chip), or thaws them.
+    public func setFrozen(_ frozen: Bool) { registers.withLock { $0.frozen = frozen } }
 
     public var configurationRegister: UInt16 { registers.withLock { $0.configuration } }
     public var calibrationRegister: UInt16 { registers.withLock { $0.calibration } }

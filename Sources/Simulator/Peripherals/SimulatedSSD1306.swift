@@ -18,6 +18,8 @@ public final class SimulatedSSD1306: SimulatedI2CDevice {
         var column = 0, page = 0
         var pending: [UInt8] = []
         var commandsReceived = 0
+        /// A stuck panel: it acknowledges every byte but its RAM no longer changes.
+        var frozen = false
     }
 
     private let chip: Mutex<Chip>
@@ -49,8 +51,12 @@ public final class SimulatedSSD1306: SimulatedI2CDevice {
     public var contrast: UInt8 { chip.withLock { $0.contrast } }
     public var commandsReceived: Int { chip.withLock { $0.commandsReceived } }
 
+    /// Freezes the display RAM and settings (a stuck panel), or thaws them.
+    public func setFrozen(_ frozen: Bool) { chip.withLock { $0.frozen = frozen } }
+
     public func transfer(write: [UInt8], readCount: Int) -> [UInt8] {
         chip.withLock { c in
+            guard !c.frozen else { return Array(repeating: 0, count: readCount) }
             var index = 0
             while index < write.count {
                 let control = write[index]

@@ -16,6 +16,8 @@ public final class SimulatedHardwareSet: Sendable {
         public var loadCurrent = 2.5
         public var speed = 1.0
         public var bmsFaults: [DalyFaultRule] = []
+        /// Device faults, each striking at its simulated second (``DeviceFault``).
+        public var deviceFaults: [DeviceFault] = []
         public var loadLine: UInt32 = 5
         public var balancerLine: UInt32 = 3
         public var displaySwitchLine: UInt32 = 7
@@ -30,6 +32,18 @@ public final class SimulatedHardwareSet: Sendable {
     private let world: Mutex<(world: BatteryWorld, coupling: WorldCoupling)>
     private let wake: WakePipe
     private let thread: Mutex<OwnedThread?> = Mutex(nil)
+    private let faults: Mutex<FaultState>
+
+    /// Device faults waiting for their time, and what the struck ones changed.
+    struct FaultState {
+        var pending: [DeviceFault]
+        var active: [DeviceFault] = []
+        var bmsRules: [DalyFaultRule]
+        var bmsFrozen = false
+    }
+
+    static let inaAddress: UInt8 = 0x40
+    static let oledAddress: UInt8 = 0x3C
 
     public init(settings: Settings, linkPath: String? = nil) throws(Errno) {
         self.settings = settings
@@ -47,7 +61,51 @@ public final class SimulatedHardwareSet: Sendable {
         // The display switch is "on" in the simulation, so the OLED pages rotate.
         peripherals.gpio.setInput(settings.displaySwitchLine, true)
         self.world = Mutex((world, coupling))
+        faults = Mutex(FaultState(pending: settings.deviceFaults.sorted { $0.atSeconds < $1.atSeconds },
+                                  bmsRules: settings.bmsFaults))
         wake = try WakePipe()
+        strikeFaults(upTo: 0)
+    }
+
+    /// The device faults that have struck so far.
+    public var activeFaults: [DeviceFault] { faults.withLock { $0.active } }
+
+    /// Strikes every pending fault due at `seconds` of simulated time.
+    public func strikeFaults(upTo seconds: Double) {
+        let due = faults.withLock { state -> [DeviceFault] in
+            let due = state.pending.filter { $0.atSeconds <= seconds }
+            guard !due.isEmpty else { return [] }
+            state.pending.removeAll { $0.atSeconds <= seconds }
+            state.active += due
+            return due
+        }
+        for fault in due { strike(fault) }
+    }
+
+    /// Injects a fault now.
+    public func strike(_ fault: DeviceFault) {
+        let lineFault: SimulatedLineFault? = fault.kind == .dead ? .dead : fault.kind == .stuck ? .stuck : nil
+        switch fault.device {
+        case .shunt:
+            if fault.kind == .dead { peripherals.i2c.detach(at: Self.inaAddress) } else { peripherals.ina226.setFrozen(true) }
+        case .display:
+            if fault.kind == .dead { peripherals.i2c.detach(at: Self.oledAddress) } else { peripherals.oled.setFrozen(true) }
+        case .load:
+            peripherals.gpio.setFault(settings.loadLine, lineFault)
+        case .balancer:
+            peripherals.gpio.setFault(settings.balancerLine, lineFault)
+        case .bms:
+            let rules = faults.withLock { state -> [DalyFaultRule] in
+                switch fault.kind {
+                case .dead: state.bmsRules.append(DalyFaultRule(.sleep))
+                case .stuck: state.bmsFrozen = true
+                case .bms(let rule): state.bmsRules.append(rule)
+                }
+                if !state.active.contains(fault) { state.active.append(fault) }
+                return state.bmsRules
+            }
+            bms.setFaults(rules)
+        }
     }
 
     /// The serial device DalyGate opens for the simulated BMS.
@@ -71,6 +129,7 @@ public final class SimulatedHardwareSet: Sendable {
                     last = now
                     let seconds = min((Double(s) + Double(a) / 1e18) * settings.speed, 60)
                     simulated += seconds
+                    strikeFaults(upTo: simulated)
                     step(seconds: seconds, hour: settings.startHour + simulated / 3600)
                 }
             }
@@ -81,11 +140,13 @@ public final class SimulatedHardwareSet: Sendable {
     public func step(seconds: Double, hour: Double) {
         let loadOn = peripherals.gpio.outputLevel(settings.loadLine)
         let balancerOn = peripherals.gpio.outputLevel(settings.balancerLine)
+        let bmsFrozen = faults.withLock { $0.bmsFrozen }
         let (voltage, current) = world.withLock { w -> (Double, Double) in
             w.world.step(seconds: seconds, hour: hour, loadOn: loadOn, balancerOn: balancerOn)
             var coupling = w.coupling
             var world = w.world
-            bms.withState { state in coupling.apply(&world, to: &state, seconds: seconds) }
+            // A stuck BMS answers with the numbers it last measured.
+            if !bmsFrozen { bms.withState { state in coupling.apply(&world, to: &state, seconds: seconds) } }
             w.coupling = coupling
             w.world = world
             return (world.packVoltage, world.current)
@@ -95,14 +156,25 @@ public final class SimulatedHardwareSet: Sendable {
 
     /// The drivers wired to this hardware exactly as to real devices: DalyClient on the pty through termios, the
     /// INA226 (configured) and SSD1306 on the simulated I2C bus, the relay board on the simulated GPIO chip.
+    /// A device that a fault killed at start is left out with its reason in `problems`, as on Linux.
     public func devices(client: DalyClientConfiguration, shunt: INA226Configuration, oledAddress: UInt8 = 0x3C) throws -> DeviceSet {
         let port = try TermiosSerialPort(path: bmsDevicePath)
-        let relays = try RelayBoard(chip: peripherals.gpio, lines: RelayBoardLines(
-            load: settings.loadLine, balancer: settings.balancerLine, displaySwitch: settings.displaySwitchLine))
-        let ina = INA226(bus: peripherals.i2c, configuration: shunt)
-        try ina.configure()
+        var problems: [String] = []
+        var relays: RelayBoard?
+        do {
+            relays = try RelayBoard(chip: peripherals.gpio, lines: RelayBoardLines(
+                load: settings.loadLine, balancer: settings.balancerLine, displaySwitch: settings.displaySwitchLine))
+        } catch {
+            problems.append("relays: \(error)")
+        }
+        var ina: INA226? = INA226(bus: peripherals.i2c, configuration: shunt)
+        do { try ina?.configure() } catch {
+            problems.append("INA226: \(error)")
+            ina = nil
+        }
         return DeviceSet(bms: DalyClient(port: port, configuration: client), shunt: ina,
-                         oled: SSD1306(bus: peripherals.i2c, address: oledAddress, height: settings.oledHeight), relays: relays)
+                         oled: SSD1306(bus: peripherals.i2c, address: oledAddress, height: settings.oledHeight), relays: relays,
+                         problems: problems)
     }
 
     public func stop() {

@@ -1,0 +1,95 @@
+/// Commands from HTTP and MQTT: one-shots, modes, BMS writes, with the manual dwell.
+extension ControllerCore {
+    /// Seconds until a manual change of `output` is allowed again (`manual_min_dwell_s` after its last change).
+    public func manualDwellRemaining(_ output: Output) -> Double {
+        guard output.isRelay, let last = lastChange[output] else { return 0 }
+        return settings.manualMinimumDwellSeconds - (uptime - last.uptime)
+    }
+
+    /// The refusal of a manual relay change inside the dwell; MQTT's latest such command is kept for later.
+    mutating func dwellRefusal(_ output: Output, on: Bool, source: ChangeSource) -> CommandOutcome? {
+        guard output.isRelay, relays[output] != on else { return nil }
+        let remaining = manualDwellRemaining(output)
+        guard remaining > 0 else { return nil }
+        let wait = RelayRules.format(remaining, 1)
+        var why = "the \(output.label) changed \(RelayRules.format(uptime - (lastChange[output]?.uptime ?? uptime), 1)) s ago:"
+            + " wait \(wait) s (automation.manual_min_dwell_s = \(RelayRules.format(settings.manualMinimumDwellSeconds, 1)) s)"
+        if source == .mqtt {
+            deferredManual[output] = (on, source)
+            why += "; the latest MQTT command is applied then"
+        }
+        return .rejected(why)
+    }
+
+    /// Decides a command. A nil outcome means it waits for a device action in the returned list (a MOSFET or SOC
+    /// write) and is settled by the controller loop.
+    public mutating func handle(_ request: CommandRequest, uptime: Double) -> (CommandOutcome?, [CoreAction]) {
+        self.uptime = uptime
+        var actions: [CoreAction] = []
+        let via = "via \(request.source.rawValue.uppercased())"
+        switch request.command {
+        case .switchOutput(let output, let on):
+            if let mode = modes[output], mode.mode != .auto {
+                return (.rejected("the \(output.label) is in mode \(mode.mode.rawValue): set mode auto first"), [])
+            }
+            if output.isRelay {
+                if let refusal = dwellRefusal(output, on: on, source: request.source) { return (refusal, []) }
+                if let (safe, reason) = failSafe(for: output), safe != on {
+                    return (.rejected("the \(output.label) is held \(safe ? "on" : "off") by a fail-safe (\(reason));"
+                                      + " set mode \(on ? "on" : "off") to override"), [])
+                }
+                deferredManual[output] = nil
+                switchRelay(output, on, reason: "manual \(via)", source: request.source, &actions)
+                return (.executed, actions)
+            }
+            guard bmsOnline == true else { return (.unavailable("BMS offline: cannot switch the \(output.label)"), []) }
+            return (nil, [.setMOSFET(output, on, commandID: request.id)])
+        case .setMode(let output, let mode, let hold):
+            if output.isRelay, let forced = OutputModeState(mode: mode).forced,
+               let refusal = dwellRefusal(output, on: forced, source: request.source) {
+                return (refusal, [])
+            }
+            modes[output] = OutputModeState(mode: mode, holdUntil: hold.map { uptime + $0 })
+            if output.isRelay, let forced = modes[output]?.forced {
+                deferredManual[output] = nil
+                switchRelay(output, forced, reason: "mode \(mode.rawValue) \(via)", source: request.source, &actions)
+            } else if let forced = modes[output]?.forced, bmsOnline == true {
+                lastMOSFETEnforcement[output] = uptime
+                actions.append(.setMOSFET(output, forced, commandID: nil))
+            }
+            return (.executed, actions)
+        case .setBMSSOC(let percent):
+            guard (0...100).contains(percent) else { return (.rejected("SOC must be 0...100 %"), []) }
+            guard bmsOnline == true else { return (.unavailable("BMS offline: cannot set its SOC"), []) }
+            return (nil, [.setBMSSOC(percent, commandID: request.id)])
+        case .resetEnergy:
+            energy.resetToEmpty()
+            return (.executed, [])
+        case .resetLearnedCapacity:
+            energy.maxWs = settings.batteryEstimatedWs
+            energy.ws = min(energy.ws, energy.maxWs)
+            energy.soc = energy.ws / energy.maxWs * 100
+            return (.executed, [])
+        }
+    }
+
+    /// Records a MOSFET write that the BMS confirmed, so the snapshot shows it before the next poll.
+    public mutating func mosfetConfirmed(_ output: Output, _ on: Bool, source: ChangeSource) -> [CoreAction] {
+        if var reading = lastBMS, var mosfets = reading.mosfets {
+            if output == .chargeMOS { mosfets.chargeMOS = on } else { mosfets.dischargeMOS = on }
+            reading.mosfets = mosfets
+            lastBMS = reading
+        }
+        let reason = source == .hold ? "mode \(on ? "on" : "off")" : source == .failSafe ? bmsStaleReason() : "manual via \(source.rawValue.uppercased())"
+        lastChange[output] = OutputChange(on: on, reason: reason, source: source, uptime: uptime)
+        return [.event(.relay(output: output, on: on, reason: reason, source: source))]
+    }
+
+    /// Records a BMS SOC write that the BMS confirmed, so the snapshot and the SOC gap show it before the next poll.
+    public mutating func bmsSOCConfirmed(_ percent: Double) {
+        guard var reading = lastBMS, var pack = reading.pack else { return }
+        pack.socPermille = UInt16((percent * 10).rounded())
+        reading.pack = pack
+        lastBMS = reading
+    }
+}

@@ -1,0 +1,170 @@
+import DalyProtocol
+import DeviceKit
+
+/// One relay's decision for one tick: the target and why, built up in the firmware's order.
+struct RelayTarget {
+    var on: Bool
+    var reason: String?
+    var source: ChangeSource = .automation
+
+    mutating func apply(_ decision: RelayDecision?) {
+        guard let decision else { return }
+        on = decision.on
+        reason = decision.reason
+        source = .automation
+    }
+}
+
+/// The relay decisions: mode, deferred manual command, fail-safes per stale input, then juepi's rules, folded into
+/// one target per relay and carried out with at most one line write and one event.
+extension ControllerCore {
+    /// A fail-safe that applies now: the target and why. `off` wins over `on` when several inputs are stale.
+    func failSafe(for output: Output) -> (on: Bool, reason: String)? {
+        var candidates: [(on: Bool, reason: String)] = []
+        let shuntStale = !shuntFresh(at: uptime), bmsStale = !bmsFresh(at: uptime)
+        switch output {
+        case .load:
+            if shuntStale, settings.failSafeLoadShunt != .hold {
+                candidates.append((settings.failSafeLoadShunt == .on, shuntStaleReason()))
+            }
+            // Only juepi-1.1.0's rules read the BMS (the over-voltage alarm); v1.1.1's read the shunt alone.
+            if bmsStale, settings.loadPolicy == .juepi110, settings.failSafeLoad != .hold {
+                candidates.append((settings.failSafeLoad == .on, bmsStaleReason()))
+            }
+        case .balancer:
+            if bmsStale, settings.failSafeBalancer != .hold {
+                candidates.append((settings.failSafeBalancer == .on, bmsStaleReason()))
+            }
+            if shuntStale, settings.failSafeBalancerShunt != .hold {
+                candidates.append((settings.failSafeBalancerShunt == .on, shuntStaleReason()))
+            }
+        default:
+            return nil
+        }
+        return candidates.first { !$0.on } ?? candidates.first
+    }
+
+    /// The starting point of a relay's decision: its state, or a deferred manual MQTT command whose dwell is over.
+    mutating func startingTarget(_ output: Output) -> RelayTarget {
+        var target = RelayTarget(on: relays[output] ?? false)
+        if let deferred = deferredManual[output], manualDwellRemaining(output) <= 0 {
+            deferredManual[output] = nil
+            target = RelayTarget(on: deferred.on, reason: "manual via \(deferred.source.rawValue.uppercased()) (after the dwell)",
+                                 source: deferred.source)
+        }
+        return target
+    }
+
+    mutating func decideLoad(_ actions: inout [CoreAction]) {
+        let isOn = relays[.load] ?? false
+        if let forced = modes[.load]?.forced {
+            deferredManual[.load] = nil
+            if forced != isOn { switchRelay(.load, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions) }
+            return
+        }
+        var target = startingTarget(.load)
+        var emptied = false
+        if let (on, reason) = failSafe(for: .load) {
+            target = RelayTarget(on: on, reason: reason, source: .failSafe)
+        } else {
+            let shunt = shuntFresh(at: uptime) ? lastShunt : nil
+            switch settings.loadPolicy {
+            case .juepi110:
+                // The firmware's order: the alarm rule sets SSR1, then the empty rule may clear it; one pin write.
+                if bmsFresh(at: uptime) { target.apply(RelayRules.loadOnByAlarm(isOn: target.on, alarms: lastBMS?.alarms)) }
+                let empty = RelayRules.loadOffWhenEmpty(isOn: target.on, shunt: shunt.map { ($0.voltage, $0.current) },
+                                                        settings: settings)
+                target.apply(empty)
+                emptied = empty != nil
+            case .juepi111:
+                if shunt != nil {
+                    target.apply(RelayRules.loadBySOC(isOn: target.on, soc: energy.soc, averagePower: energy.averagePower,
+                                                      settings: settings))
+                }
+            }
+        }
+        if target.on != isOn {
+            switchRelay(.load, target.on, reason: target.reason ?? "automation", source: target.source, &actions)
+        }
+        if emptied && relays[.load] == false { energy.resetToEmpty() }
+    }
+
+    mutating func decideBalancer(_ actions: inout [CoreAction]) {
+        let isOn = relays[.balancer] ?? false
+        if let forced = modes[.balancer]?.forced {
+            deferredManual[.balancer] = nil
+            if forced != isOn { switchRelay(.balancer, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions) }
+            return
+        }
+        var target = startingTarget(.balancer)
+        var automaticEnable = false
+        if let (on, reason) = failSafe(for: .balancer) {
+            target = RelayTarget(on: on, reason: reason, source: .failSafe)
+        } else if bmsFresh(at: uptime), shuntFresh(at: uptime), let cells = lastBMS?.cellMillivolts {
+            let decision = RelayRules.balancer(isOn: target.on, cells: cells, averagePower: energy.averagePower, uptime: uptime,
+                                               lastAutomaticEnable: lastAutomaticBalancerEnable, settings: settings)
+            target.apply(decision)
+            automaticEnable = decision?.on == true
+        }
+        if target.on != isOn {
+            switchRelay(.balancer, target.on, reason: target.reason ?? "automation", source: target.source, &actions)
+        }
+        if automaticEnable && relays[.balancer] == true { lastAutomaticBalancerEnable = uptime }
+    }
+
+    mutating func enforceMOSFETModes(fresh: Bool, _ actions: inout [CoreAction]) {
+        for output in [Output.chargeMOS, .dischargeMOS] {
+            var target = modes[output]?.forced
+            if !fresh {
+                let failSafe = output == .chargeMOS ? settings.failSafeChargeMOS : settings.failSafeDischargeMOS
+                target = failSafe == .hold ? nil : failSafe == .on
+            }
+            guard let target else { continue }
+            let actual = output == .chargeMOS ? lastBMS?.mosfets?.chargeMOS : lastBMS?.mosfets?.dischargeMOS
+            guard actual != target, uptime - (lastMOSFETEnforcement[output] ?? -.infinity) >= Self.mosfetRetrySeconds
+            else { continue }
+            lastMOSFETEnforcement[output] = uptime
+            actions.append(.setMOSFET(output, target, commandID: nil))
+        }
+    }
+
+    /// The inputs' freshness now, with a sentence per stale one (for the snapshot and /healthz).
+    public var inputHealth: InputHealth {
+        let bmsStale = !bmsFresh(at: uptime), shuntStale = !shuntFresh(at: uptime)
+        var problems: [String] = []
+        if bmsStale {
+            problems.append(lastBMSUptime.map { "BMS data is \(Int(uptime - $0)) s old (stale after \(Int(settings.staleAfterSeconds)) s)" }
+                            ?? "no BMS data yet")
+        }
+        if shuntStale {
+            problems.append(lastShuntUptime.map {
+                "shunt data is \(Int(uptime - $0)) s old (stale after \(RelayRules.format(settings.shuntStaleAfterSeconds, 0)) s)"
+            } ?? "no shunt data yet")
+        }
+        return InputHealth(bmsStale: bmsStale, shuntStale: shuntStale, problems: problems)
+    }
+
+    func bmsStaleReason() -> String {
+        let age = lastBMSUptime.map { "\(Int(uptime - $0)) s old" } ?? "never received"
+        return "BMS data stale (\(age)): fail-safe"
+    }
+
+    func shuntStaleReason() -> String {
+        let age = lastShuntUptime.map { "\(RelayRules.format(uptime - $0, 0)) s old" } ?? "never received"
+        return "shunt data stale (\(age)): fail-safe"
+    }
+
+    /// Switches a relay: one line write and one event. The automation waits for `relay_min_dwell_s`.
+    mutating func switchRelay(_ output: Output, _ on: Bool, reason: String, source: ChangeSource,
+                              _ actions: inout [CoreAction]) {
+        guard relays[output] != on else { return }
+        // The minimum dwell holds back the automation only; the rule fires again on a later tick.
+        if source == .automation, let last = lastChange[output], uptime - last.uptime < settings.relayMinimumDwellSeconds {
+            return
+        }
+        relays[output] = on
+        lastChange[output] = OutputChange(on: on, reason: reason, source: source, uptime: uptime)
+        actions.append(.setRelay(output, on))
+        actions.append(.event(.relay(output: output, on: on, reason: reason, source: source)))
+    }
+}

@@ -1,0 +1,48 @@
+/// When DalyGate calls the battery full and corrects the states of charge (its own counter and the BMS's).
+///
+/// Daly units ignore small currents, so their SOC drifts by tens of percent over weeks; DalyGate recognises a full
+/// pack from the cells and the shunt, resyncs its energy counter and writes 100 % back to the BMS (0x21).
+public struct SOCSyncSettings: Codable, Equatable, Sendable {
+    /// Full when the highest cell is at or above this...
+    public var fullCellMillivolts = 3450
+    /// ...or the pack voltage (shunt) is above this (0: not used; e.g. 14.2 for 4S)...
+    public var fullVoltage = 0.0
+    /// ...while the current stays below this (charge tapering off at the charger's absorption voltage)...
+    public var tailCurrent = 0.5
+    /// ...for this long.
+    public var holdSeconds = 120.0
+    /// At full, write 100 % to the BMS (0x21), once per full charge.
+    public var writeBMS = true
+    /// Raise `gatewaySOCGap` while the BMS's SOC and DalyGate's differ by more than this.
+    public var alarmGapPercent = 10.0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case fullCellMillivolts = "full_cell_mv"
+        case fullVoltage = "full_voltage_v"
+        case tailCurrent = "tail_current_a"
+        case holdSeconds = "hold_s"
+        case writeBMS = "write_bms"
+        case alarmGapPercent = "alarm_gap_pct"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SOCSyncSettings()
+        fullCellMillivolts = try c.value(.fullCellMillivolts, or: d.fullCellMillivolts)
+        fullVoltage = try c.value(.fullVoltage, or: d.fullVoltage)
+        tailCurrent = try c.value(.tailCurrent, or: d.tailCurrent)
+        holdSeconds = try c.value(.holdSeconds, or: d.holdSeconds)
+        writeBMS = try c.value(.writeBMS, or: d.writeBMS)
+        alarmGapPercent = try c.value(.alarmGapPercent, or: d.alarmGapPercent)
+        guard (2000...4500).contains(fullCellMillivolts) else {
+            throw ConfigurationError(key: "soc_sync.full_cell_mv", message: "must be 2000...4500")
+        }
+        guard fullVoltage >= 0 else { throw ConfigurationError(key: "soc_sync.full_voltage_v", message: "must not be negative") }
+        guard tailCurrent > 0 else { throw ConfigurationError(key: "soc_sync.tail_current_a", message: "must be positive") }
+        guard holdSeconds >= 0 else { throw ConfigurationError(key: "soc_sync.hold_s", message: "must not be negative") }
+        guard alarmGapPercent > 0 else { throw ConfigurationError(key: "soc_sync.alarm_gap_pct", message: "must be positive") }
+    }
+}

@@ -1,0 +1,123 @@
+/// A device of the simulated hardware set that a fault can strike (`serve --simulate --sim-fault DEVICE:KIND@S`).
+public enum SimulatedDevice: Equatable, Sendable, CustomStringConvertible {
+    /// The INA226 shunt monitor on I2C.
+    case shunt
+    /// A Daly BMS; pack 1 is the only one the simulation has today.
+    case bms(pack: Int)
+    /// The load relay's GPIO line (SSR1).
+    case load
+    /// The balancer relay's GPIO line (SSR2).
+    case balancer
+    /// The SSD1306 OLED on I2C.
+    case display
+
+    public var description: String {
+        switch self {
+        case .shunt: "shunt"
+        case .bms(let pack): pack == 1 ? "bms" : "bms\(pack)"
+        case .load: "load"
+        case .balancer: "balancer"
+        case .display: "display"
+        }
+    }
+}
+
+/// What goes wrong with the device.
+public enum DeviceFaultKind: Equatable, Sendable, CustomStringConvertible {
+    /// It stops answering: I2C NACK, no BMS reply, a GPIO line whose request and every access fail.
+    case dead
+    /// It stops changing: GPIO writes fail and reads return the old level; a sensor's registers freeze at their
+    /// last measurement; the OLED keeps its last image.
+    case stuck
+    /// One of `sim-bms --fault`'s misbehaviours (BMS only).
+    case bms(DalyFaultRule)
+
+    public var description: String {
+        switch self {
+        case .dead: "dead"
+        case .stuck: "stuck"
+        case .bms(let rule): rule.description
+        }
+    }
+}
+
+/// One injected device fault: `DEVICE:KIND[@SECONDS]`, striking SECONDS of simulated time after start (default 0).
+/// Examples: `shunt:dead@900`, `load:stuck`, `bms:sleep@60`, `bms:corrupt:0.3`.
+public struct DeviceFault: Equatable, Sendable, CustomStringConvertible {
+    public var device: SimulatedDevice
+    public var kind: DeviceFaultKind
+    public var atSeconds: Double
+
+    public init(device: SimulatedDevice, kind: DeviceFaultKind, atSeconds: Double = 0) {
+        self.device = device
+        self.kind = kind
+        self.atSeconds = atSeconds
+    }
+
+    /// Parses `DEVICE:KIND[@SECONDS]`; the error says what is wrong and what is accepted.
+    public init(parsing text: String) throws(DeviceFaultError) {
+        var body = Substring(text)
+        var seconds = 0.0
+        if let at = body.lastIndex(of: "@") {
+            let number = body[body.index(after: at)...]
+            guard let value = Double(number), value.isFinite, value >= 0 else {
+                throw DeviceFaultError(text: text, problem: "'\(number)' after '@' is not a number of seconds >= 0")
+            }
+            seconds = value
+            body = body[..<at]
+        }
+        guard let colon = body.firstIndex(of: ":") else {
+            throw DeviceFaultError(text: text, problem: "expected DEVICE:KIND[@SECONDS]")
+        }
+        let deviceName = body[..<colon].lowercased()
+        let kindName = String(body[body.index(after: colon)...])
+        let device: SimulatedDevice
+        switch deviceName {
+        case "shunt": device = .shunt
+        case "load": device = .load
+        case "balancer": device = .balancer
+        case "display": device = .display
+        case "bms": device = .bms(pack: 1)
+        default:
+            guard deviceName.hasPrefix("bms"), let pack = Int(deviceName.dropFirst(3)), pack >= 1 else {
+                throw DeviceFaultError(text: text, problem: "unknown device '\(deviceName)'; devices: \(Self.deviceNames)")
+            }
+            guard pack == 1 else {
+                throw DeviceFaultError(text: text, problem: "the simulation has one BMS pack (bms or bms1), not pack \(pack)")
+            }
+            device = .bms(pack: pack)
+        }
+        let kind: DeviceFaultKind
+        switch kindName.lowercased() {
+        case "dead": kind = .dead
+        case "stuck": kind = .stuck
+        default:
+            guard case .bms = device else {
+                throw DeviceFaultError(text: text, problem: "unknown kind '\(kindName)' for \(device); kinds: dead, stuck")
+            }
+            guard let rule = DalyFaultRule(parsing: kindName) else {
+                throw DeviceFaultError(text: text, problem: "unknown kind '\(kindName)' for the BMS; kinds: dead, stuck, "
+                    + DalyFault.allCases.map(\.rawValue).joined(separator: ", ") + " (optionally NAME:P, 0 < P <= 1)")
+            }
+            kind = .bms(rule)
+        }
+        self.init(device: device, kind: kind, atSeconds: seconds)
+    }
+
+    static let deviceNames = "shunt, bms (or bmsN for pack N), load, balancer, display"
+
+    public var description: String {
+        "\(device):\(kind)" + (atSeconds > 0 ? "@\(atSeconds == atSeconds.rounded() ? String(Int(atSeconds)) : String(atSeconds))" : "")
+    }
+}
+
+/// A `--sim-fault` / `simulation.device_faults` entry that does not parse.
+public struct DeviceFaultError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var text: String
+    public var problem: String
+    public init(text: String, problem: String) {
+        self.text = text
+        self.problem = problem
+    }
+    public var description: String { "device fault '\(text)': \(problem)" }
+}

@@ -1,0 +1,85 @@
+import DeviceKit
+import Simulator
+import Testing
+
+/// `--sim-fault DEVICE:KIND[@SECONDS]`: parsing, and what each fault does to the simulated devices.
+@Suite("Simulated device faults")
+struct DeviceFaultTests {
+    @Test("DEVICE:KIND[@SECONDS] parses for every device and kind", arguments: [
+        ("shunt:dead@900", "shunt:dead@900"), ("load:stuck", "load:stuck"), ("BMS:sleep@60", "bms:sleep@60"),
+        ("bms1:dead", "bms:dead"), ("bms:corrupt:0.3@1.5", "bms:corrupt:0.3@1.5"), ("display:dead", "display:dead"),
+        ("balancer:stuck@0", "balancer:stuck"),
+    ])
+    func parses(text: String, canonical: String) throws {
+        #expect(try DeviceFault(parsing: text).description == canonical)
+    }
+
+    @Test("bad entries get one clear line", arguments: [
+        ("bms2:dead", "the simulation has one BMS pack (bms or bms1), not pack 2"),
+        ("relay:dead", "unknown device 'relay'; devices: shunt, bms (or bmsN for pack N), load, balancer, display"),
+        ("load:sleep", "unknown kind 'sleep' for load; kinds: dead, stuck"),
+        ("shunt:dead@soon", "'soon' after '@' is not a number of seconds >= 0"),
+        ("shunt", "expected DEVICE:KIND[@SECONDS]"),
+    ])
+    func refuses(text: String, problem: String) {
+        #expect(throws: DeviceFaultError(text: text, problem: problem)) { try DeviceFault(parsing: text) }
+    }
+
+    static func hardware(_ faults: String...) throws -> SimulatedHardwareSet {
+        var settings = SimulatedHardwareSet.Settings()
+        settings.deviceFaults = try faults.map { try DeviceFault(parsing: $0) }
+        return try SimulatedHardwareSet(settings: settings)
+    }
+
+    @Test("shunt:dead: the INA226 stops acknowledging when its time comes")
+    func shuntDead() throws {
+        let hardware = try Self.hardware("shunt:dead@10")
+        defer { hardware.stop() }
+        let devices = try hardware.devices(client: .init(), shunt: .init())
+        let ina = try #require(devices.shunt)
+        _ = try ina.read()
+        hardware.strikeFaults(upTo: 9)
+        _ = try ina.read()
+        hardware.strikeFaults(upTo: 10)
+        #expect(throws: I2CError.self) { try ina.read() }
+        #expect(hardware.activeFaults.map(\.description) == ["shunt:dead@10"])
+    }
+
+    @Test("shunt:stuck: the INA226 answers with frozen numbers")
+    func shuntStuck() throws {
+        let hardware = try Self.hardware("shunt:stuck")
+        defer { hardware.stop() }
+        let ina = try #require(try hardware.devices(client: .init(), shunt: .init()).shunt)
+        let before = try ina.read()
+        hardware.peripherals.ina226.setMeasurement(busVoltage: 12, current: -3)
+        #expect(try ina.read() == before)
+    }
+
+    @Test("load:stuck: writes to the line fail and it reads back its old level; the balancer still works")
+    func loadStuck() throws {
+        let hardware = try Self.hardware("load:stuck")
+        defer { hardware.stop() }
+        let relays = try #require(try hardware.devices(client: .init(), shunt: .init()).relays)
+        #expect(throws: GPIOError.self) { try relays.setLoad(true) }
+        #expect(try relays.readBack().load == false)
+        try relays.setBalancer(true)
+        #expect(hardware.peripherals.gpio.outputLevel(3))
+    }
+
+    @Test("load:dead at start: the line request fails, so the relay board is missing with its reason")
+    func loadDead() throws {
+        let hardware = try Self.hardware("load:dead")
+        defer { hardware.stop() }
+        let devices = try hardware.devices(client: .init(), shunt: .init())
+        #expect(devices.relays == nil)
+        #expect(devices.problems.first?.contains("line 5 does not answer") == true)
+    }
+
+    @Test("display:dead: the OLED stops acknowledging")
+    func displayDead() throws {
+        let hardware = try Self.hardware("display:dead")
+        defer { hardware.stop() }
+        let oled = try #require(try hardware.devices(client: .init(), shunt: .init()).oled)
+        #expect(throws: I2CError.self) { try oled.initialize() }
+    }
+}

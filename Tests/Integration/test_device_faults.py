@@ -1,0 +1,196 @@
+"""`serve --simulate --sim-fault DEVICE:KIND[@SECONDS]`: every simulated device fault end to end, and what the
+controller does about it (fail-safes with their reasons, stale data shown as stale, /healthz, the manual dwell)."""
+import json
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from conftest import free_port, wait_until_serving
+
+
+class Gateway:
+    def __init__(self, dalygate, tmp_path, *args):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / "gateway.log"
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [str(dalygate), "serve", "--simulate", "--state-dir", str(tmp_path / "state"), "--http",
+             f"127.0.0.1:{self.port}", *args], stdout=self.log, stderr=subprocess.STDOUT)
+        assert wait_until_serving(self.base), self.output()
+
+    def output(self):
+        self.log.flush()
+        return self.log_path.read_text()
+
+    def get(self, path):
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=10) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)
+
+    def state(self):
+        return self.get("/api/v1/state")[1]
+
+    def put(self, path, body):
+        request = urllib.request.Request(self.base + path, data=json.dumps(body).encode(), method="PUT",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                return response.status, response.headers.get("Content-Type"), json.load(response)
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("Content-Type"), json.load(error)
+
+    def events(self, kind):
+        return [e["data"] for e in self.get(f"/api/v1/events/log?kind={kind}&limit=1000")[1]["events"]][::-1]
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=20)
+        self.log.close()
+
+
+@pytest.fixture
+def gateway(dalygate, tmp_path):
+    started = []
+
+    def start(*args):
+        g = Gateway(dalygate, tmp_path, *args)
+        started.append(g)
+        return g
+
+    yield start
+    for g in started:
+        g.stop()
+
+
+def wait_for(condition, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    return None
+
+
+def test_dead_shunt_releases_the_load_and_says_why(gateway):
+    # 900 s of simulated time at 60x: the shunt dies 15 s after start.
+    g = gateway("--speed", "60", "--sim-fault", "shunt:dead@900")
+    status, _, _ = g.put("/api/v1/relays/load", {"on": True})
+    assert status == 200
+    assert g.state()["relays"]["load"] is True
+    assert wait_for(lambda: not g.state()["relays"]["load"], 40), g.output()
+    state = g.state()
+    assert state["uptime_s"] >= 900
+    off = [e for e in g.events("relay") if e["output"] == "load" and not e["on"]]
+    assert off and off[-1]["reason"].startswith("shunt data stale") and off[-1]["source"] == "fail_safe"
+    # Stale shunt values are never shown as current: offline with their age, the counter paused.
+    assert state["shunt"]["online"] is False and state["shunt"]["age_s"] > 5 and state["shunt_ok"] is False
+    assert state["energy"]["counting"] is False and "shunt" in state["energy"]["paused_reason"]
+    assert any(e["subject"] == "energy" and not e["online"] for e in g.events("status"))
+    status, health = g.get("/healthz")
+    assert status == 503 and any(r.startswith("shunt data is") for r in health["reasons"])
+
+
+def test_stuck_shunt_is_caught_by_the_plausibility_check(gateway):
+    # Frozen at dawn (0 A) while the sun comes up: the BMS sees the charge current, the shunt does not.
+    g = gateway("--speed", "1440", "--sim-fault", "shunt:stuck")
+    assert wait_for(lambda: "gatewayCurrentMismatch" in g.state()["alarms"]["gateway"], 40), g.output()
+
+
+@pytest.mark.parametrize("fault", ["bms:dead@120", "bms:sleep@120"])
+def test_dead_bms_fails_safe_and_turns_health_red(gateway, fault):
+    g = gateway("--speed", "60", "--sim-fault", fault)
+    assert g.put("/api/v1/relays/load", {"on": True})[0] == 200
+    assert wait_for(lambda: not g.state()["relays"]["load"], 40), g.output()
+    state = g.state()
+    assert state["bms_ok"] is False and state["inputs"]["bms_stale"] is True
+    off = [e for e in g.events("relay") if e["output"] == "load" and not e["on"]]
+    assert off[-1]["reason"].startswith("BMS data stale")
+    status, health = g.get("/healthz")
+    assert status == 503 and any("BMS" in r for r in health["reasons"])
+
+
+def test_stuck_bms_answers_with_frozen_numbers(gateway):
+    g = gateway("--speed", "1440", "--sim-fault", "bms:stuck")
+    first = g.state()["bms"]["cells"]["voltages_mv"]
+    # Two simulated hours of sun later the cells have not moved, yet the BMS answers.
+    assert wait_for(lambda: g.state()["uptime_s"] > 7200, 30)
+    state = g.state()
+    assert state["bms_ok"] is True and state["bms"]["cells"]["voltages_mv"] == first
+
+
+def test_stuck_load_line_is_reported(gateway):
+    g = gateway("--speed", "60", "--sim-fault", "load:stuck")
+    g.put("/api/v1/relays/load", {"on": True})
+    assert wait_for(lambda: g.state()["relays_available"] is False, 10)
+    assert any(e["subject"] == "relays" and not e["online"] and "stuck" in e["reason"] for e in g.events("status"))
+
+
+def test_dead_balancer_line_after_start_is_reported(gateway):
+    g = gateway("--speed", "60", "--sim-fault", "balancer:dead@60")
+    assert wait_for(lambda: g.state()["uptime_s"] > 70, 20)
+    g.put("/api/v1/relays/balancer", {"on": True})
+    assert wait_for(lambda: g.state()["relays_available"] is False, 10)
+    assert any(e["subject"] == "relays" and "does not answer" in e["reason"] for e in g.events("status"))
+
+
+def test_dead_load_line_at_start_leaves_the_relays_out(gateway):
+    g = gateway("--speed", "60", "--sim-fault", "load:dead")
+    assert "relays: sim:gpiochip0: line 5 does not answer" in g.output()
+    status, content_type, _ = g.put("/api/v1/relays/load", {"on": True})
+    assert status == 503 and content_type.startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("fault, says", [("display:dead", "OLED"), ("display:stuck", None)])
+def test_display_faults_do_not_touch_the_automation(gateway, fault, says):
+    g = gateway("--speed", "60", "--sim-fault", fault)
+    assert wait_for(lambda: g.state()["uptime_s"] > 30, 20)
+    if says:
+        assert says in g.output()
+    assert g.put("/api/v1/relays/load", {"on": True})[0] == 200
+    assert g.get("/healthz")[0] == 200
+
+
+@pytest.mark.parametrize("fault, message", [
+    ("bms2:dead", "the simulation has one BMS pack (bms or bms1), not pack 2"),
+    ("pump:dead", "unknown device 'pump'"),
+    ("load:corrupt", "unknown kind 'corrupt' for load"),
+])
+def test_bad_fault_is_one_clear_line(dalygate, tmp_path, fault, message):
+    result = subprocess.run([str(dalygate), "serve", "--simulate", "--state-dir", str(tmp_path), "--http", "127.0.0.1:0",
+                             "--sim-fault", fault], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and message in result.stderr + result.stdout
+
+
+def test_fault_from_the_config_file(dalygate, tmp_path, gateway):
+    config = tmp_path / "faults.yaml"
+    config.write_text('simulation:\n  device_faults: ["shunt:dead"]\n')
+    g = gateway("--config", str(config), "--speed", "60")
+    assert wait_for(lambda: g.state()["shunt_ok"] is False, 10)
+
+
+def test_second_manual_switch_within_the_dwell_is_409(gateway):
+    g = gateway("--speed", "1")
+    assert g.put("/api/v1/relays/load", {"on": True})[0] == 200
+    status, content_type, body = g.put("/api/v1/relays/load", {"on": False})
+    assert status == 409 and content_type.startswith("application/problem+json")
+    assert "wait" in body["detail"] and "manual_min_dwell_s" in body["detail"]
+    time.sleep(2.1)
+    assert g.put("/api/v1/relays/load", {"on": False})[0] == 200
+
+
+def test_a_simulated_day_ends_with_the_bms_synced_to_100_at_full(gateway):
+    g = gateway("--speed", "1440")
+    synced = wait_for(lambda: [e for e in g.events("status") if e["subject"] == "soc_sync"], 75)
+    assert synced, g.output()
+    assert synced[0]["reason"].startswith("battery full: ") and "set to 100 %" in synced[0]["reason"]
+    state = g.state()
+    assert state["bms"]["pack"]["soc_pct"] >= 99.5 and state["energy"]["last_sync"] == "full"
+    assert abs(state["energy"]["soc_gap_pct"]) < 1
