@@ -1,6 +1,7 @@
 # DalyGate: `make run` starts the gateway on simulated hardware, `make test` runs every test.
 # Both install what is missing first (Debian packages with apt-get, Python test tools with pip).
 
+SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
 APT_PACKAGES := pkg-config zlib1g-dev libsqlite3-dev libmicrohttpd-dev libmosquitto-dev mosquitto mosquitto-clients \
@@ -53,7 +54,8 @@ clean:
 	rm -rf .build
 
 # libFuzzer targets (Daly frames, HTTP write bodies, MQTT payloads), FUZZ_SECONDS each. A crash input is written to
-# Fuzz/Regressions/<target>/, which the regression tests of `make test` replay.
+# Fuzz/Regressions/<target>/, and the inputs that reached new code are merged (minimised) into Fuzz/Corpus/<target>/;
+# the regression tests of `make test` replay both.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xswiftc -DFUZZING
 fuzz: deps
@@ -63,7 +65,11 @@ fuzz: deps
 		work=$$(mktemp -d); cp Fuzz/Corpus/$$name/* $$work/; \
 		echo "== $$target for $(FUZZ_SECONDS) s"; \
 		.build-fuzz/debug/$$target $$work -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-			-artifact_prefix=Fuzz/Regressions/$$name/ -print_final_stats=1 2>&1 | tail -12 || exit 1; \
+			-artifact_prefix=Fuzz/Regressions/$$name/ -print_final_stats=1 2>&1 | tail -12; \
+		status=$${PIPESTATUS[0]}; \
+		.build-fuzz/debug/$$target -merge=1 -max_len=4096 Fuzz/Corpus/$$name $$work 2>&1 | tail -1; \
+		rm -rf $$work; \
+		[ "$$status" = 0 ] || { echo "$$target crashed: its input is in Fuzz/Regressions/$$name/"; exit 1; }; \
 	done
 
 # The long soak (30 minutes); `make test` runs the same test for 3 minutes.

@@ -66,7 +66,7 @@ struct ControllerServiceTests {
     func relayCommand() async throws {
         let rig = try Rig()
         defer { rig.stop() }
-        _ = rig.waitFor { $0.bmsOK }
+        try #require(rig.waitFor { $0.bmsOK } != nil)
         let events = rig.service.events.subscribe(capacity: 10_000, kinds: [.relay, .command])
         let (outcome, snapshot) = await rig.service.submitAsync(.setMode(.load, .on, holdSeconds: nil), source: .http)
         #expect(outcome == .executed)
@@ -82,7 +82,7 @@ struct ControllerServiceTests {
     func bmsCommands() async throws {
         let rig = try Rig()
         defer { rig.stop() }
-        _ = rig.waitFor { $0.bmsOK }
+        try #require(rig.waitFor { $0.bmsOK } != nil)
         let (outcome, snapshot) = await rig.service.submitAsync(.switchOutput(.chargeMOS, on: false), source: .mqtt)
         #expect(outcome == .executed)
         #expect(snapshot?.bms?.mosfets?.chargeMOS == false)
@@ -98,9 +98,9 @@ struct ControllerServiceTests {
     func persistence() async throws {
         let directory = StateStoreTests.temporaryDirectory()
         let first = try Rig(directory: directory)
-        _ = first.waitFor { $0.bmsOK && $0.energy.ws > 0 }
-        _ = await first.service.submitAsync(.setMode(.balancer, .on, holdSeconds: nil), source: .http)
-        _ = await first.service.submitAsync(.switchOutput(.load, on: true), source: .http)
+        try #require(first.waitFor { $0.bmsOK && $0.energy.ws > 0 } != nil)
+        #expect(await first.service.submitAsync(.setMode(.balancer, .on, holdSeconds: nil), source: .http).0 == .executed)
+        #expect(await first.service.submitAsync(.switchOutput(.load, on: true), source: .http).0 == .executed)
         let before = try #require(first.service.snapshot)
         first.stop()
         let saved = try #require(try StateStore(directory: directory).loadState())
@@ -121,7 +121,7 @@ struct ControllerServiceTests {
     func bmsOffline() async throws {
         let rig = try Rig()
         defer { rig.stop() }
-        _ = rig.waitFor { $0.bmsOK }
+        try #require(rig.waitFor { $0.bmsOK } != nil)
         let events = rig.service.events.subscribe(capacity: 10_000, kinds: [.status])
         rig.hardware.bms.withState { $0.asleep = true }
         let offline = try #require(rig.waitFor { !$0.bmsOK })

@@ -9,6 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import threading
+
 import pytest
 from conftest import free_port, wait_until_serving
 
@@ -54,6 +56,47 @@ class Broker:
                        check=True, timeout=10)
 
 
+class Subscriber:
+    """mosquitto_sub in the background: every message as (topic, payload) in arrival order, for waiting on."""
+
+    def __init__(self, port, topics, fresh_only=False):
+        args = ["mosquitto_sub", "-p", str(port), "-v"] + (["-R"] if fresh_only else [])
+        for topic in topics:
+            args += ["-t", topic]
+        self.messages = []
+        self.lock = threading.Lock()
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            topic, _, payload = line.rstrip("\n").partition(" ")
+            with self.lock:
+                self.messages.append((topic, payload))
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.messages)
+
+    def wait(self, condition, seconds=20):
+        """Waits until `condition(messages)` is true; returns the messages then, or fails with what arrived."""
+        deadline = time.monotonic() + seconds
+        while True:
+            messages = self.snapshot()
+            if condition(messages):
+                return messages
+            assert time.monotonic() < deadline, f"timed out after {seconds} s; got {messages[-20:]}"
+            time.sleep(0.05)
+
+    def latest(self, topic):
+        return next((payload for t, payload in reversed(self.snapshot()) if t == topic), None)
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 @pytest.fixture
 def broker(tmp_path):
     broker = Broker(tmp_path)
@@ -72,7 +115,8 @@ def gateway(dalygate, broker, tmp_path):
                                env=dict(os.environ, DALYGATE_TOKEN=TOKEN), stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{http}"
     assert wait_until_serving(base)
-    time.sleep(1)
+    # The bridge is up once its retained availability says so.
+    assert wait_for(lambda: dict(broker.collect(["dalygate/status"], seconds=1, count=1)).get("dalygate/status") == "online")
     yield base, process, output
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -95,7 +139,13 @@ def wait_for(condition, seconds=10):
 
 
 def test_juepi_topics_json_state_and_discovery(broker, gateway):
-    messages = dict(broker.collect(["dalygate/#", "homeassistant/#"], seconds=3))
+    expected = {"dalygate/Daly_SOC", "dalygate/Calc_maxWh", "dalygate/state", "dalygate/status",
+                "homeassistant/sensor/dalygate/energy_charged/config", "homeassistant/switch/dalygate/load/config"}
+    subscriber = Subscriber(broker.port, ["dalygate/#", "homeassistant/#"])
+    try:
+        messages = dict(subscriber.wait(lambda m: expected <= {t for t, _ in m}))
+    finally:
+        subscriber.close()
     assert re.fullmatch(r"\d+\.\d", messages["dalygate/Daly_SOC"])
     assert re.fullmatch(r"\d+\.\d\d", messages["dalygate/Daly_V"])
     assert re.fullmatch(r"-?\d+\.\d\d\d", messages["dalygate/Daly_dV"])
@@ -132,8 +182,7 @@ def test_commands_both_ways(broker, gateway):
     request = urllib.request.Request(base + "/api/v1/relays/balancer", method="PUT", data=b'{"mode": "on"}',
                                      headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
     urllib.request.urlopen(request, timeout=10)
-    seen = dict(broker.collect(["dalygate/Ctrl_SSR2"], seconds=2))
-    assert seen.get("dalygate/Ctrl_SSR2") == "on"
+    assert wait_for(lambda: dict(broker.collect(["dalygate/Ctrl_SSR2"], seconds=1, count=1)).get("dalygate/Ctrl_SSR2") == "on")
 
 
 def test_garbage_and_oversized_payloads_change_nothing(broker, gateway):
@@ -143,25 +192,41 @@ def test_garbage_and_oversized_payloads_change_nothing(broker, gateway):
     broker.publish("dalygate/Ctrl_SSR1", "maybe")
     broker.publish("dalygate/set/load", "\x01\x02garbage")
     broker.publish("dalygate/set/soc", "1e999")
-    time.sleep(1.5)
+    # Every bad payload was handled once the log names all of them.
+    assert wait_for(lambda: output.read_text().count("ignored payload") >= 3
+                    and "ignored an oversized payload" in output.read_text())
     assert state(base)["relays"] == before
     text = output.read_text()
     assert "ignored an oversized payload (4097 bytes) on dalygate/Ctrl_SSR1" in text
     assert "ignored payload 'maybe' on dalygate/Ctrl_SSR1" in text
     assert text.count("ignored payload") == 3
+    # The bridge still obeys a good command after them.
+    broker.publish("dalygate/Ctrl_SSR2", "on" if not before["balancer"] else "off")
+    assert wait_for(lambda: state(base)["relays"]["balancer"] != before["balancer"])
 
 
-def test_broker_restart_reconnects_and_republishes(broker, gateway):
-    base, process, _ = gateway
+def test_broker_restart_reconnects_republishes_and_obeys_commands(broker, gateway):
+    base, process, output = gateway
+    assert state(base)["relays"]["load"] is False
     broker.stop()
-    time.sleep(2)
+    # Down until the bridge has noticed (its reconnect attempts fail), not for a fixed time.
+    assert wait_for(lambda: "MQTT connection lost" in output.read_text(), seconds=20), output.read_text()[-2000:]
     assert process.poll() is None
     broker.start()  # an empty broker: nothing retained until the bridge republishes
-    messages = {}
-    assert wait_for(lambda: messages.update(broker.collect(["dalygate/#"], seconds=2)) or
-                    {"dalygate/status", "dalygate/state", "dalygate/Daly_V"} <= set(messages), seconds=40)
-    assert messages["dalygate/status"] == "online"
-    assert state(base)["bms_ok"] is True
+    subscriber = Subscriber(broker.port, ["dalygate/#"])
+    try:
+        messages = subscriber.wait(lambda m: {"dalygate/status", "dalygate/state", "dalygate/Daly_V"} <= {t for t, _ in m},
+                                   seconds=40)
+        assert dict(messages)["dalygate/status"] == "online"
+        assert state(base)["bms_ok"] is True
+        # Subscriptions are renewed: a command sent to the new broker is obeyed and written back.
+        broker.publish("dalygate/Ctrl_SSR1", "on")
+        assert wait_for(lambda: state(base)["relays"]["load"] is True, seconds=15)
+        assert state(base)["outputs"]["load"]["source"] == "mqtt"
+        broker.publish("dalygate/set/load/mode", "off")
+        assert wait_for(lambda: state(base)["outputs"]["load"]["mode"] == "off", seconds=15)
+    finally:
+        subscriber.close()
 
 
 def test_last_will_on_kill_9(broker, gateway):
@@ -201,3 +266,33 @@ def test_mqtt5_and_retained_relay_restored_at_start(dalygate, broker, tmp_path):
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
 
+
+
+@pytest.mark.xfail(strict=True, reason="product bug (MQTTBridge, not this test's files): the bridge samples the snapshot "
+                   "every 0.25 s, so at --speed 60 the data block goes out 120-135 ticks apart (CtrlStatUpt 120, 255, "
+                   "375, 496, ...) and Calc_AvgP 362-376 ticks apart, not every 120 and 360 ticks (juepi §1.4 B/C)")
+def test_juepi_cadence_data_block_every_120_ticks_and_avgp_every_360(broker, gateway):
+    """juepi §1.4 B/C, §1.5 and §1.8 (spec/juepi-controller.md), not the current implementation: the data block
+    (ending in Calc_Wh) every 120 ticks, Calc_AvgP every 360 ticks when its 6-minute slot closes. Ticks are read
+    from CtrlStatUpt, so the speed of the simulation does not matter."""
+    subscriber = Subscriber(broker.port, ["dalygate/CtrlStatUpt", "dalygate/Calc_Wh", "dalygate/Calc_AvgP"], fresh_only=True)
+    try:
+        messages = subscriber.wait(lambda m: sum(t == "dalygate/Calc_AvgP" for t, _ in m) >= 4, seconds=90)
+    finally:
+        subscriber.close()
+    uptimes, avgp_ticks, last_uptime = [], [], None
+    for index, (topic, payload) in enumerate(messages):
+        if topic == "dalygate/CtrlStatUpt":
+            last_uptime = int(payload)
+            uptimes.append(last_uptime)
+            # Calc_Wh closes the same data block.
+            following = [t for t, _ in messages[index + 1:] if t != "dalygate/Calc_AvgP"]
+            if following:
+                assert following[0] == "dalygate/Calc_Wh", messages[index:index + 5]
+        elif topic == "dalygate/Calc_AvgP" and last_uptime is not None:
+            avgp_ticks.append(last_uptime)
+    assert len(uptimes) >= 6
+    assert all(u % 120 == 0 for u in uptimes), uptimes
+    assert [b - a for a, b in zip(uptimes, uptimes[1:])] == [120] * (len(uptimes) - 1), uptimes
+    assert len(avgp_ticks) >= 3
+    assert [b - a for a, b in zip(avgp_ticks, avgp_ticks[1:])] == [360] * (len(avgp_ticks) - 1), (avgp_ticks, uptimes)

@@ -62,18 +62,30 @@ def test_text_output_is_readable(dalygate, sim_bms):
     assert "Cells     4: 3299 3300 3301 3299 mV" in result.stdout
 
 
+# What each fault, present on every reply, must give: a correct reading (the client recovers: filler is skipped,
+# stale and garbage frames are rejected and asked again), or the one line naming that failure.
+FAULT_OUTCOMES = {
+    "sleep": "no reply from BMS", "drop": "no reply from BMS", "late": "no reply from BMS",
+    "echo": "echoes 0x90 pack measurements back", "truncate": "incomplete replies from BMS",
+    "corrupt": "corrupted replies from BMS", "filler": None, "stale": None, "garbage": None,
+}
+
+
 @pytest.mark.parametrize("fault", FAULTS)
-def test_every_fault_gives_a_correct_reading_or_one_clear_line(dalygate, sim_bms, fault):
+def test_every_fault_gives_its_correct_reading_or_its_clear_line(dalygate, sim_bms, fault):
     sim = sim_bms("--cells", "8", "--fault", fault)
     result = read(dalygate, sim.link, "--json", "--timeout-ms", "200")
-    if result.returncode == 0:
+    expected = FAULT_OUTCOMES[fault]
+    if expected is None:
+        assert result.returncode == 0, result.stderr
         reading = json.loads(result.stdout)
         assert reading["cells"]["voltages_mv"] == [3299, 3300, 3301] * 2 + [3299, 3300]
         assert reading["pack"]["soc_pct"] == 50
     else:
+        assert result.returncode != 0, result.stdout
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, result.stderr
-        assert lines[0].startswith("dalygate: ")
+        assert lines[0].startswith("dalygate: ") and expected in lines[0], lines[0]
         assert result.stdout == ""
 
 
