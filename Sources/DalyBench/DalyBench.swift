@@ -17,6 +17,7 @@ struct DalyBench {
                       + "\(fixed(result.ratio, 3)) |")
             }
         }
+        try BusBenchmark.report(rounds: polls)
         let rate = try CodecBenchmark(frames: 2_000_000).run()
         print("\n## Codec\n")
         print("Scanner + typed decode: \(Int(rate)) frames/s; the wire delivers at most \(fixed(9600.0 / 10 / 13, 1))"

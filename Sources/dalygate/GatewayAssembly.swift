@@ -136,7 +136,10 @@ struct GatewayAssembly {
     static func linuxDevices(_ configuration: GatewayConfiguration) -> DeviceSet {
         var problems: [String] = []
         let bmsPath = configuration.bms.port
-        let clientConfiguration = Self.clientConfiguration(configuration, speed: 1)
+        var board = Self.clientConfiguration(configuration, speed: 1)
+        // Real hardware only: the simulated BMS of --simulate is a single board 1.
+        board.bus = configuration.bms.busAddress ?? board.bus
+        let clientConfiguration = board
         let openBMS: @Sendable () throws -> DalyClient = {
             DalyClient(port: try TermiosSerialPort(path: bmsPath), configuration: clientConfiguration)
         }

@@ -6,6 +6,8 @@ public struct BMSSettings: Codable, Equatable, Sendable {
     public var port = "/dev/ttyUSB0"
     /// "0x40" (default) or "0x80".
     public var address = "0x40"
+    /// Board number on a shared RS485 bus (1...16, set in Daly's PC tool); 1 for a BMS on its own UART.
+    public var board = 1
     public var timeoutMilliseconds = 500
     public var attempts = 3
     public var invertCurrent = false
@@ -13,7 +15,7 @@ public struct BMSSettings: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case port, address, attempts
+        case port, address, board, attempts
         case timeoutMilliseconds = "timeout_ms"
         case invertCurrent = "invert_current"
     }
@@ -24,10 +26,16 @@ public struct BMSSettings: Codable, Equatable, Sendable {
         let d = BMSSettings()
         port = try c.value(.port, or: d.port)
         address = try c.value(.address, or: d.address)
+        board = try c.value(.board, or: d.board)
         timeoutMilliseconds = try c.value(.timeoutMilliseconds, or: d.timeoutMilliseconds)
         attempts = try c.value(.attempts, or: d.attempts)
         invertCurrent = try c.value(.invertCurrent, or: d.invertCurrent)
-        guard hostAddress != nil else { throw ConfigurationError(key: "bms.address", message: "must be 0x40 or 0x80") }
+        guard let hostAddress else { throw ConfigurationError(key: "bms.address", message: "must be 0x40 or 0x80") }
+        do {
+            _ = try DalyBusAddress(host: hostAddress, board: board)
+        } catch {
+            throw ConfigurationError(key: "bms.board", message: "\(error)")
+        }
         guard (10...10_000).contains(timeoutMilliseconds) else {
             throw ConfigurationError(key: "bms.timeout_ms", message: "must be 10...10000")
         }
@@ -35,6 +43,9 @@ public struct BMSSettings: Codable, Equatable, Sendable {
     }
 
     public var hostAddress: DalyHostAddress? { DalyHostAddress(parsing: address) }
+
+    /// The board and host address family, as DalyClientConfiguration takes them (nil if the address is invalid).
+    public var busAddress: DalyBusAddress? { hostAddress.flatMap { try? DalyBusAddress(host: $0, board: board) } }
 }
 
 /// The INA226 shunt monitor (juepi §1.3, §1.7).

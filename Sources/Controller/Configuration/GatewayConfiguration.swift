@@ -83,6 +83,8 @@ public struct SimulationSettings: Codable, Equatable, Sendable {
 /// The whole YAML config file: every section optional, every key defaulted, unknown keys refused.
 public struct GatewayConfiguration: Codable, Equatable, Sendable {
     public var bms = BMSSettings()
+    /// The bank's packs; empty means one pack from `bms` (see ``bank``).
+    public var packs: [PackSettings] = []
     public var shunt = ShuntSettings()
     public var panel = PanelSettings()
     public var automation = AutomationSettings()
@@ -96,7 +98,7 @@ public struct GatewayConfiguration: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case bms, shunt, panel, automation, state, simulation, http, mqtt
+        case bms, packs, shunt, panel, automation, state, simulation, http, mqtt
         case socSync = "soc_sync"
     }
 
@@ -104,6 +106,13 @@ public struct GatewayConfiguration: Codable, Equatable, Sendable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         bms = try c.value(.bms, or: BMSSettings())
+        packs = try c.value(.packs, or: [])
+        if !packs.isEmpty {
+            guard !c.contains(.bms) else {
+                throw ConfigurationError(key: "packs", message: "use either packs: or the single-pack bms:, not both")
+            }
+            try BankSettings.validate(packs)
+        }
         shunt = try c.value(.shunt, or: ShuntSettings())
         panel = try c.value(.panel, or: PanelSettings())
         automation = try c.value(.automation, or: AutomationSettings())
@@ -113,6 +122,9 @@ public struct GatewayConfiguration: Codable, Equatable, Sendable {
         http = try c.value(.http, or: HTTPSettings())
         mqtt = try c.value(.mqtt, or: MQTTSettings())
     }
+
+    /// Every pack of the bank: the `packs:` list, or the top-level `bms:` as a bank of one pack.
+    public var bank: [PackSettings] { BankSettings.packs(listed: packs, single: bms) }
 
     /// Parses YAML; an empty document is all defaults.
     public static func parse(yaml: String) throws(ConfigurationError) -> GatewayConfiguration {

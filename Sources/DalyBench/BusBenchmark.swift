@@ -1,0 +1,46 @@
+import DalyProtocol
+import DeviceKit
+import LinuxHardware
+import Simulator
+
+/// One round over N Daly boards sharing one RS485 bus (one simulated pty at 9600 8N1), polled in turn by board
+/// number, against N times one board's wire limit: a shared bus cannot be faster than its boards one after another.
+struct BusBenchmark {
+    let boards: Int
+    let cells: Int
+    let rounds: Int
+    let latency = Duration.milliseconds(60)
+
+    /// Prints the markdown section `make bench` collects into docs/benchmarks.md.
+    static func report(rounds: Int) throws {
+        print("\n## Boards sharing one RS485 bus (polled in turn) against N x one board's wire limit\n")
+        print("| boards | pack | rounds | measured ms | limit ms | ratio |")
+        print("|---|---|---|---|---|---|")
+        for boards in [1, 4] {
+            let result = try BusBenchmark(boards: boards, cells: 16, rounds: rounds).run()
+            print("| \(boards) | 16S | \(rounds) | \(DalyBench.ms(result.measured)) | \(DalyBench.ms(result.limit)) | "
+                  + "\(DalyBench.fixed(result.ratio, 3)) |")
+        }
+    }
+
+    func run() throws -> PollBenchmark.Result {
+        let states = (1...boards).map { DalyBMSState(cells: cells, cellMillivolts: UInt16(3300 + $0), temperatureSensors: 1) }
+        let bus = try SimulatedDalyBMS(linkPath: nil, boards: states, configuration: .init(replyLatency: latency))
+        defer { bus.stop() }
+        // One port, one owner thread, one client per board: the clients take turns on the shared line.
+        let port = try TermiosSerialPort(path: bus.pty.slavePath)
+        let clients = try (1...boards).map { board in
+            DalyClient(port: port, configuration: .init(bus: try DalyBusAddress(board: board)))
+        }
+        for client in clients { _ = try client.poll() }  // warm-up
+        let clock = ContinuousClock()
+        var total = Duration.zero
+        for _ in 0..<rounds {
+            total += try clock.measure {
+                for client in clients { _ = try client.poll() }
+            }
+        }
+        let single = PollBenchmark(cells: cells, host: .pc, polls: 0).limit
+        return PollBenchmark.Result(label: "\(boards) boards", measured: total / rounds, limit: single * boards)
+    }
+}
