@@ -201,3 +201,58 @@ def test_mqtt5_and_retained_relay_restored_at_start(dalygate, broker, tmp_path):
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
 
+
+
+def juepi_gateway(dalygate, broker, tmp_path, *extra):
+    """A gateway under juepi's prefix, JSON topics under the default json_prefix."""
+    config = tmp_path / "juepi.yaml"
+    config.write_text(f"mqtt:\n  url: mqtt://127.0.0.1:{broker.port}\n  prefix: HB7/UG/BMS/\n")
+    http = free_port()
+    process = subprocess.Popen([str(dalygate), "serve", "--simulate", "--config", str(config), "--state-dir", str(tmp_path / "j"),
+                                "--http", f"127.0.0.1:{http}", *extra], cwd=ROOT, env=dict(os.environ, DALYGATE_TOKEN=TOKEN),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{http}"
+    assert wait_until_serving(base)
+    return base, process
+
+
+JUEPI_TOPICS = {"Daly_SOC", "Daly_V", "Daly_dV", "Daly_I", "Daly_LSw", "Daly_CSw", "Daly_Temp", "CtrlStatTXT", "CtrlStatUpt",
+                "INA_V", "INA_I", "INA_P", "Calc_SOC", "Calc_maxWh", "Calc_Wh", "Calc_AvgP", "Ctrl_SSR1", "Ctrl_SSR2",
+                "Ctrl_CSw", "Ctrl_LSw"} | {f"Daly_C{n}V" for n in range(1, 17)}
+
+
+def test_juepi_prefix_carries_only_juepi_topics(dalygate, broker, tmp_path):
+    base, process = juepi_gateway(dalygate, broker, tmp_path, "--speed", "60")
+    try:
+        messages = broker.collect(["HB7/UG/BMS/#", "dalygate/#"], seconds=4)
+        juepi = {topic[len("HB7/UG/BMS/"):] for topic, _ in messages if topic.startswith("HB7/UG/BMS/")}
+        assert "Daly_V" in juepi and juepi <= JUEPI_TOPICS, juepi - JUEPI_TOPICS
+        json_topics = {topic for topic, _ in messages if topic.startswith("dalygate/")}
+        assert {"dalygate/state", "dalygate/status"} <= json_topics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def test_calc_avgp_goes_out_as_each_slot_closes_with_its_value(dalygate, broker, tmp_path):
+    # 60x: a 360 s slot closes every 6 real seconds.
+    base, process = juepi_gateway(dalygate, broker, tmp_path, "--speed", "60")
+    try:
+        messages = broker.collect(["HB7/UG/BMS/Calc_AvgP"], seconds=20, count=2)
+        assert len(messages) == 2
+        value = float(messages[-1][1])
+        assert abs(value - state(base)["energy"]["avg_power_1h_w"]) <= 0.051
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def test_retained_mosfet_command_is_applied_at_connect_and_answered_with_dnc(dalygate, broker, tmp_path):
+    broker.publish("HB7/UG/BMS/Ctrl_CSw", "off", retain=True)
+    base, process = juepi_gateway(dalygate, broker, tmp_path, "--speed", "60")
+    try:
+        assert wait_for(lambda: state(base)["bms"] and state(base)["bms"]["mosfets"]["charge"] is False, seconds=15)
+        assert wait_for(lambda: dict(broker.collect(["HB7/UG/BMS/Ctrl_CSw"], seconds=1)).get("HB7/UG/BMS/Ctrl_CSw") == "dnc")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)

@@ -34,7 +34,7 @@ extension ControllerCore {
             }
             if output.isRelay {
                 if let refusal = dwellRefusal(output, on: on, source: request.source) { return (refusal, []) }
-                if let (safe, reason) = failSafe(for: output), safe != on {
+                if ticked, let (safe, reason) = failSafe(for: output), safe != on {
                     return (.rejected("the \(output.label) is held \(safe ? "on" : "off") by a fail-safe (\(reason));"
                                       + " set mode \(on ? "on" : "off") to override"), [])
                 }

@@ -86,6 +86,8 @@ public struct ControllerCore: Sendable {
     public internal(set) var alarmsRaised: [String: Double] = [:]
     var lastMOSFETEnforcement: [Output: Double] = [:]
     public internal(set) var uptime = 0.0
+    /// At least one tick ran (before it, no input has had a chance to be read, so none counts as stale for commands).
+    public internal(set) var ticked = false
     /// Manual MQTT switches refused by the dwell: the latest per relay, applied when the dwell is over.
     public internal(set) var deferredManual: [Output: (on: Bool, source: ChangeSource)] = [:]
     /// Power-average slots closed since start (juepi publishes Calc_AvgP as each closes).
@@ -173,6 +175,7 @@ public struct ControllerCore: Sendable {
 
     public mutating func tick(_ input: TickInput) -> [CoreAction] {
         uptime = input.uptime
+        ticked = true
         var actions: [CoreAction] = []
         readShunt(input, &actions)
         readBMS(input, &actions)
