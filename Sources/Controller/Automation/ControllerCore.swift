@@ -72,6 +72,8 @@ public struct ControllerCore: Sendable {
     public internal(set) var relays: [Output: Bool] = [.load: false, .balancer: false]
     public internal(set) var modes: [Output: OutputModeState] = Dictionary(uniqueKeysWithValues: Output.allCases.map { ($0, OutputModeState()) })
     public internal(set) var lastChange: [Output: OutputChange] = [:]
+    /// Each relay's change before its latest, to undo a change whose line write failed.
+    var changeBefore: [Output: OutputChange?] = [:]
     public internal(set) var lastBMS: DalyReading?
     public internal(set) var lastBMSUptime: Double?
     public internal(set) var lastShunt: ShuntReading?
@@ -86,8 +88,8 @@ public struct ControllerCore: Sendable {
     public internal(set) var alarmsRaised: [String: Double] = [:]
     var lastMOSFETEnforcement: [Output: Double] = [:]
     public internal(set) var uptime = 0.0
-    /// At least one tick ran (before it, no input has had a chance to be read, so none counts as stale for commands).
-    public internal(set) var ticked = false
+    /// Uptime of the last tick; nil before the first (when no input has had a chance to be read).
+    public internal(set) var lastTickUptime: Double?
     /// Manual MQTT switches refused by the dwell: the latest per relay, applied when the dwell is over.
     public internal(set) var deferredManual: [Output: (on: Bool, source: ChangeSource)] = [:]
     /// Power-average slots closed since start (juepi publishes Calc_AvgP as each closes).
@@ -175,7 +177,7 @@ public struct ControllerCore: Sendable {
 
     public mutating func tick(_ input: TickInput) -> [CoreAction] {
         uptime = input.uptime
-        ticked = true
+        lastTickUptime = input.uptime
         var actions: [CoreAction] = []
         readShunt(input, &actions)
         readBMS(input, &actions)
