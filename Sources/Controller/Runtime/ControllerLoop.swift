@@ -262,7 +262,8 @@ final class ControllerLoop: @unchecked Sendable {
         let bms = snapshot.bms
         store.appendHistory(HistorySample(
             time: Double(minute * 60), packVoltage: bms?.pack?.voltage, packCurrent: bms?.current,
-            dalySOC: bms?.pack?.socPercent, shuntVoltage: snapshot.shunt?.voltage, shuntCurrent: snapshot.shunt?.current,
+            dalySOC: bms?.pack?.socPercent, shuntVoltage: snapshot.shuntOK ? snapshot.shunt?.voltage : nil,
+            shuntCurrent: snapshot.shuntOK ? snapshot.shunt?.current : nil,
             power: snapshot.energy.power, calculatedSOC: snapshot.energy.soc,
             cellMin: bms?.cellRange.map { Double($0.minMillivolts) }, cellMax: bms?.cellRange.map { Double($0.maxMillivolts) },
             temperatureMax: bms?.temperatureRange.map { Double($0.maxCelsius) }, load: snapshot.relays[.load] ?? false,
