@@ -88,6 +88,9 @@ public struct ControllerCore: Sendable {
     public internal(set) var alarmsRaised: [String: Double] = [:]
     var lastMOSFETEnforcement: [Output: Double] = [:]
     public internal(set) var uptime = 0.0
+    /// Reads in a row that brought no data.
+    var missedBMSPolls = 0
+    var missedShuntReads = 0
     /// Uptime of the last tick; nil before the first (when no input has had a chance to be read).
     public internal(set) var lastTickUptime: Double?
     /// Manual MQTT switches refused by the dwell: the latest per relay, applied when the dwell is over.
@@ -150,15 +153,20 @@ public struct ControllerCore: Sendable {
     }
 
     /// BMS data younger than `stale_after_s`.
+    /// Data goes stale only after this many reads in a row failed too: under `--speed` (or a stalled thread) one
+    /// slow read can span the whole limit, and one read is not an outage.
+    public static let staleAfterMissedReads = 2
+
+    /// BMS data younger than `stale_after_s` (or fewer than two polls missed since).
     public func bmsFresh(at uptime: Double) -> Bool {
         guard let last = lastBMSUptime else { return false }
-        return uptime - last <= settings.staleAfterSeconds
+        return uptime - last <= settings.staleAfterSeconds || missedBMSPolls < Self.staleAfterMissedReads
     }
 
-    /// Shunt data younger than `shunt_stale_s`.
+    /// Shunt data younger than `shunt_stale_s` (or fewer than two reads missed since).
     public func shuntFresh(at uptime: Double) -> Bool {
         guard let last = lastShuntUptime else { return false }
-        return uptime - last <= settings.shuntStaleAfterSeconds
+        return uptime - last <= settings.shuntStaleAfterSeconds || missedShuntReads < Self.staleAfterMissedReads
     }
 
     /// BMS SOC minus DalyGate's, percentage points: nil while the BMS data is stale or DalyGate's counter has not
@@ -196,6 +204,7 @@ public struct ControllerCore: Sendable {
     }
 
     private mutating func readShunt(_ input: TickInput, _ actions: inout [CoreAction]) {
+        missedShuntReads = input.shunt == nil ? missedShuntReads + 1 : 0
         if let shunt = input.shunt {
             lastShunt = shunt
             lastShuntUptime = input.uptime
@@ -222,6 +231,7 @@ public struct ControllerCore: Sendable {
     }
 
     private mutating func readBMS(_ input: TickInput, _ actions: inout [CoreAction]) {
+        missedBMSPolls = input.bms == nil ? missedBMSPolls + 1 : 0
         guard let reading = input.bms else {
             if bmsOnline != false {
                 bmsOnline = false

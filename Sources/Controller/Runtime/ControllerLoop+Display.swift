@@ -37,8 +37,10 @@ extension ControllerLoop {
             s.alarms = (bms.alarms?.active ?? []) + core.gatewayAlarms
         }
         s.calculatedSOC = core.energy.soc
-        s.inaVoltage = core.lastShunt?.voltage ?? 0
-        s.inaCurrent = core.lastShunt?.current ?? 0
+        // A frozen reading is never shown as current: with the INA226 silent, page 2 shows zeros (page 0: INA FAIL).
+        let shunt = core.shuntOnline == true ? core.lastShunt : nil
+        s.inaVoltage = shunt?.voltage ?? 0
+        s.inaCurrent = shunt?.current ?? 0
         s.inaPower = core.energy.power
         s.load = core.relays[.load] ?? false
         s.balancer = core.relays[.balancer] ?? false
