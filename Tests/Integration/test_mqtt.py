@@ -256,3 +256,17 @@ def test_retained_mosfet_command_is_applied_at_connect_and_answered_with_dnc(dal
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
+
+
+def test_mqtt_switch_within_the_dwell_is_logged_and_the_latest_applied_after_it(dalygate, broker, tmp_path):
+    base, process = juepi_gateway(dalygate, broker, tmp_path, "--speed", "1")
+    try:
+        assert wait_for(lambda: state(base)["bms_ok"] and state(base)["shunt_ok"], seconds=10)
+        broker.publish("HB7/UG/BMS/Ctrl_SSR1", "on")
+        assert wait_for(lambda: state(base)["relays"]["load"], seconds=5)
+        broker.publish("HB7/UG/BMS/Ctrl_SSR1", "off")  # within the 2 s dwell: refused, kept, applied after it
+        assert wait_for(lambda: not state(base)["relays"]["load"], seconds=6)
+        assert state(base)["outputs"]["load"]["reason"] == "manual via MQTT (after the dwell)"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)

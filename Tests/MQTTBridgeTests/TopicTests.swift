@@ -156,3 +156,19 @@ struct JuepiFidelityTests {
         #expect(throws: ConfigurationError.self) { try GatewayConfiguration.parse(yaml: "mqtt:\n  json_prefix: dalygate\n") }
     }
 }
+
+@Suite("Home Assistant: the SOC gap and the shunt")
+struct DiscoverySOCGapTests {
+    @Test("the SOC gap is a sensor; the shunt current is unknown while the shunt is offline")
+    func sensors() throws {
+        let discovery = HomeAssistantDiscovery(discoveryPrefix: "homeassistant/", topics: JSONTopics(prefix: "dalygate/"), nodeID: "dalygate")
+        let documents = Dictionary(uniqueKeysWithValues: discovery.documents(cells: 4, temperatureSensors: 1).map { ($0.0, $0.1) })
+        let gap = try #require(documents["homeassistant/sensor/dalygate/soc_gap/config"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(gap)) as? [String: Any])
+        #expect(object["value_template"] as? String == "{{ value_json.energy.soc_gap_pct }}")
+        #expect(object["state_topic"] as? String == "dalygate/state" && object["unit_of_measurement"] as? String == "%")
+        let current = try #require(documents["homeassistant/sensor/dalygate/pack_current/config"])
+        #expect(String(decoding: current, as: UTF8.self).contains("value_json.shunt.online"))
+        #expect(documents["homeassistant/binary_sensor/dalygate/shunt_online/config"] != nil)
+    }
+}
