@@ -127,6 +127,9 @@ public struct ControllerCore: Sendable {
                 // A new slot ring starts from what is stored now: stored energy is not power.
                 self.energy.slotStartWs = restored.energy.ws
             }
+            // Synced at full and not discharged since: a restart is not a new full charge.
+            let stillFull = restored.energy.lastSync == .full && restored.energy.soc >= FullChargeDetector.rearmBelowSOC
+            fullCharge = FullChargeDetector(armed: !stillFull)
             for (output, on) in restored.relays where output.isRelay { relays[output] = on }
             for (output, mode) in restored.modes {
                 modes[output] = OutputModeState(mode: mode, holdUntil: restored.holdRemaining[output])
