@@ -47,6 +47,7 @@ struct GatewayAssembly {
                 }
                 return rule
             }
+            settings.bmsCurrentDeadband = sim.bmsDeadband
             settings.deviceFaults = try sim.deviceFaults.map { text in
                 do { return try DeviceFault(parsing: text) } catch {
                     throw fail("config key 'simulation.device_faults' (or --sim-fault): \(error)")

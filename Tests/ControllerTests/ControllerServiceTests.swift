@@ -131,4 +131,20 @@ struct ControllerServiceTests {
         let statuses = events.drain().map(\.payloadText).filter { $0.contains("\"subject\":\"bms\"") }
         #expect(statuses.count == 2)
     }
+
+    @Test("a relay command on a stuck line completes with the line's error, and the snapshot shows the relay off (#14)")
+    func stuckLine() async throws {
+        let rig = try Rig()
+        defer { rig.stop() }
+        _ = try #require(rig.waitFor { $0.bmsOK && $0.shuntOK })
+        rig.hardware.strike(DeviceFault(device: .load, kind: .stuck))
+        let (outcome, snapshot) = rig.service.submit(.switchOutput(.load, on: true), source: .http)
+        guard case .unavailable(let why) = outcome else {
+            Issue.record("expected unavailable, got \(outcome)")
+            return
+        }
+        #expect(why.hasPrefix("could not switch the load relay: ") && why.contains("stuck"))
+        #expect(snapshot?.relays[.load] == false && snapshot?.relaysAvailable == false)
+        #expect(snapshot?.changes[.load] == nil)
+    }
 }

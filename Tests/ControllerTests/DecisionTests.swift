@@ -94,3 +94,34 @@ struct ManualDwellTests {
         #expect(outcome != .executed && core.modes[.load]?.mode == .auto)
     }
 }
+
+@Suite("Power average fidelity")
+struct PowerAverageTests {
+    @Test("a changed slot count keeps the stored energy but never reports it as power")
+    func slotCountChange() {
+        var before = ControllerCore(settings: AutomationSettings())
+        for t in 1...100 { _ = before.tick(TickInput(uptime: Double(t), seconds: 1, shunt: ShuntReading(voltage: 13, current: 5), bms: nil)) }
+        var settings = AutomationSettings()
+        settings.powerAverageSlots = 4
+        var core = ControllerCore(settings: settings, restored: before.persistent)
+        #expect(core.energy.ws == before.energy.ws && core.energy.slots.count == 4)
+        var closed: [Double] = []
+        for t in 1...360 {
+            _ = core.tick(TickInput(uptime: Double(t), seconds: 1, shunt: ShuntReading(voltage: 13, current: 0), bms: nil))
+            if core.averageSlotsClosed > UInt64(closed.count) { closed.append(core.energy.averagePower) }
+        }
+        #expect(closed == [0])
+    }
+
+    @Test("a slot closes on the tick its time is complete, counted for Calc_AvgP, with that slot's average")
+    func slotCloses() {
+        var core = ControllerCore(settings: AutomationSettings())
+        var closedAt: [Int] = []
+        for t in 1...720 {
+            _ = core.tick(TickInput(uptime: Double(t), seconds: 1, shunt: ShuntReading(voltage: 12.5, current: 2), bms: nil))
+            if core.averageSlotsClosed > UInt64(closedAt.count) { closedAt.append(t) }
+        }
+        #expect(closedAt == [360, 720])
+        #expect(abs(core.energy.averagePower - 5) < 1e-9)  // two slots of 25 W over ten
+    }
+}

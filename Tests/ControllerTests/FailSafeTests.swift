@@ -120,4 +120,13 @@ struct FailSafeTests {
                                      + " set mode on to override"))
         #expect(actions.isEmpty && core.relays[.load] == false)
     }
+
+    @Test("one slow read spanning the whole limit is not an outage; the second missed read in a row is")
+    func oneSlowRead() {
+        var core = Self.coreWithLoadOn()
+        let first = core.tick(TickInput(uptime: 40, seconds: 39, shunt: Self.fine, bms: nil, bmsError: "no reply"))
+        #expect(C.relayEvents(first).isEmpty && core.relays[.load] == true)
+        let second = core.tick(TickInput(uptime: 41, seconds: 1, shunt: Self.fine, bms: nil, bmsError: "no reply"))
+        #expect(C.relayEvents(second) == ["load off: BMS data stale (40 s old): fail-safe"])
+    }
 }

@@ -99,4 +99,12 @@ struct SOCSyncTests {
         // The slot holds the 48.6 kWs really charged (13.5 W over 10 slots), not the 247 kWs the resync added.
         #expect(estimated.advanceAverage(seconds: 360, slotSeconds: 360) == 13.5)
     }
+
+    @Test("a restart while still full is not a new full charge: no second 0x21 write")
+    func restartWhileFull() {
+        var core = ControllerCore(settings: AutomationSettings())
+        _ = Self.run(&core, from: 1, to: 200)
+        var restarted = ControllerCore(settings: AutomationSettings(), restored: core.persistent)
+        #expect(Self.syncEvents(Self.run(&restarted, from: 1, to: 400)).isEmpty)
+    }
 }

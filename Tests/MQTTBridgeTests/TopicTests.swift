@@ -123,3 +123,52 @@ struct JSONTopicTests {
         #expect(throws: MQTTBridgeError.self) { try BrokerAddress(parsing: "mqtt://x:99999") }
     }
 }
+
+@Suite("juepi fidelity")
+struct JuepiFidelityTests {
+    let topics = JuepiTopics(prefix: "HB7/UG/BMS/")
+
+    @Test("with the shunt not answering the INA_* topics pause and CtrlStatTXT says INA_Fail")
+    func shuntOfflinePausesINA() {
+        var snapshot = JuepiTopicTests.snapshot()
+        snapshot.shuntOK = false
+        let block = topics.dataBlock(snapshot)
+        #expect(!block.contains { $0.0.contains("INA_") })
+        #expect(block.contains { $0 == ("HB7/UG/BMS/CtrlStatTXT", "INA_Fail") })
+        #expect(block.contains { $0.0 == "HB7/UG/BMS/Calc_SOC" })
+    }
+
+    @Test("retained Ctrl_CSw/Ctrl_LSw apply after every (re)connection; retained Ctrl_SSR1/2 only after the first")
+    func retained() {
+        #expect(JuepiTopics.appliesRetained(.chargeMOS, secondsSinceFirstConnection: 600, secondsSinceConnection: 1, window: 5))
+        #expect(JuepiTopics.appliesRetained(.dischargeMOS, secondsSinceFirstConnection: 600, secondsSinceConnection: 1, window: 5))
+        #expect(!JuepiTopics.appliesRetained(.chargeMOS, secondsSinceFirstConnection: 600, secondsSinceConnection: 60, window: 5))
+        #expect(!JuepiTopics.appliesRetained(.load, secondsSinceFirstConnection: 600, secondsSinceConnection: 1, window: 5))
+        #expect(JuepiTopics.appliesRetained(.balancer, secondsSinceFirstConnection: 2, secondsSinceConnection: 2, window: 5))
+    }
+
+    @Test("JSON topics have their own prefix, so a juepi prefix carries juepi's topics only")
+    func jsonPrefix() throws {
+        let settings = try GatewayConfiguration.parse(yaml: "mqtt:\n  prefix: HB7/UG/BMS/\n").mqtt
+        #expect(settings.jsonPrefix == "dalygate/")
+        let json = JSONTopics(prefix: settings.jsonPrefix)
+        for topic in [json.state, json.event, json.status] + json.commandTopics { #expect(!topic.hasPrefix(settings.prefix)) }
+        #expect(throws: ConfigurationError.self) { try GatewayConfiguration.parse(yaml: "mqtt:\n  json_prefix: dalygate\n") }
+    }
+}
+
+@Suite("Home Assistant: the SOC gap and the shunt")
+struct DiscoverySOCGapTests {
+    @Test("the SOC gap is a sensor; the shunt current is unknown while the shunt is offline")
+    func sensors() throws {
+        let discovery = HomeAssistantDiscovery(discoveryPrefix: "homeassistant/", topics: JSONTopics(prefix: "dalygate/"), nodeID: "dalygate")
+        let documents = Dictionary(uniqueKeysWithValues: discovery.documents(cells: 4, temperatureSensors: 1).map { ($0.0, $0.1) })
+        let gap = try #require(documents["homeassistant/sensor/dalygate/soc_gap/config"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(gap)) as? [String: Any])
+        #expect(object["value_template"] as? String == "{{ value_json.energy.soc_gap_pct }}")
+        #expect(object["state_topic"] as? String == "dalygate/state" && object["unit_of_measurement"] as? String == "%")
+        let current = try #require(documents["homeassistant/sensor/dalygate/pack_current/config"])
+        #expect(String(decoding: current, as: UTF8.self).contains("value_json.shunt.online"))
+        #expect(documents["homeassistant/binary_sensor/dalygate/shunt_online/config"] != nil)
+    }
+}

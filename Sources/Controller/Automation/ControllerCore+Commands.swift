@@ -34,7 +34,8 @@ extension ControllerCore {
             }
             if output.isRelay {
                 if let refusal = dwellRefusal(output, on: on, source: request.source) { return (refusal, []) }
-                if let (safe, reason) = failSafe(for: output), safe != on {
+                // The inputs as the last tick saw them: the next tick reads them again before it decides.
+                if let tick = lastTickUptime, let (safe, reason) = failSafe(for: output, at: tick), safe != on {
                     return (.rejected("the \(output.label) is held \(safe ? "on" : "off") by a fail-safe (\(reason));"
                                       + " set mode \(on ? "on" : "off") to override"), [])
                 }

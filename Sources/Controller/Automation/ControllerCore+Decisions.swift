@@ -18,10 +18,11 @@ struct RelayTarget {
 /// The relay decisions: mode, deferred manual command, fail-safes per stale input, then juepi's rules, folded into
 /// one target per relay and carried out with at most one line write and one event.
 extension ControllerCore {
-    /// A fail-safe that applies now: the target and why. `off` wins over `on` when several inputs are stale.
-    func failSafe(for output: Output) -> (on: Bool, reason: String)? {
+    /// A fail-safe that applies at `time` (default: now): the target and why. `off` wins over `on` when several
+    /// inputs are stale.
+    func failSafe(for output: Output, at time: Double? = nil) -> (on: Bool, reason: String)? {
         var candidates: [(on: Bool, reason: String)] = []
-        let shuntStale = !shuntFresh(at: uptime), bmsStale = !bmsFresh(at: uptime)
+        let shuntStale = !shuntFresh(at: time ?? uptime), bmsStale = !bmsFresh(at: time ?? uptime)
         switch output {
         case .load:
             if shuntStale, settings.failSafeLoadShunt != .hold {
@@ -154,6 +155,14 @@ extension ControllerCore {
         return "shunt data stale (\(age)): fail-safe"
     }
 
+    /// The line write of a relay change failed: the relay keeps its state and the change is undone, so the
+    /// snapshot tells the truth and the rule that wanted it tries again on the next tick.
+    public mutating func relayWriteFailed(_ output: Output, _ on: Bool) {
+        guard relays[output] == on else { return }
+        relays[output] = !on
+        lastChange[output] = changeBefore[output] ?? nil
+    }
+
     /// Switches a relay: one line write and one event. The automation waits for `relay_min_dwell_s`.
     mutating func switchRelay(_ output: Output, _ on: Bool, reason: String, source: ChangeSource,
                               _ actions: inout [CoreAction]) {
@@ -163,6 +172,7 @@ extension ControllerCore {
             return
         }
         relays[output] = on
+        changeBefore[output] = lastChange[output]
         lastChange[output] = OutputChange(on: on, reason: reason, source: source, uptime: uptime)
         actions.append(.setRelay(output, on))
         actions.append(.event(.relay(output: output, on: on, reason: reason, source: source)))

@@ -72,6 +72,8 @@ public struct ControllerCore: Sendable {
     public internal(set) var relays: [Output: Bool] = [.load: false, .balancer: false]
     public internal(set) var modes: [Output: OutputModeState] = Dictionary(uniqueKeysWithValues: Output.allCases.map { ($0, OutputModeState()) })
     public internal(set) var lastChange: [Output: OutputChange] = [:]
+    /// Each relay's change before its latest, to undo a change whose line write failed.
+    var changeBefore: [Output: OutputChange?] = [:]
     public internal(set) var lastBMS: DalyReading?
     public internal(set) var lastBMSUptime: Double?
     public internal(set) var lastShunt: ShuntReading?
@@ -86,6 +88,11 @@ public struct ControllerCore: Sendable {
     public internal(set) var alarmsRaised: [String: Double] = [:]
     var lastMOSFETEnforcement: [Output: Double] = [:]
     public internal(set) var uptime = 0.0
+    /// Reads in a row that brought no data.
+    var missedBMSPolls = 0
+    var missedShuntReads = 0
+    /// Uptime of the last tick; nil before the first (when no input has had a chance to be read).
+    public internal(set) var lastTickUptime: Double?
     /// Manual MQTT switches refused by the dwell: the latest per relay, applied when the dwell is over.
     public internal(set) var deferredManual: [Output: (on: Bool, source: ChangeSource)] = [:]
     /// Power-average slots closed since start (juepi publishes Calc_AvgP as each closes).
@@ -120,6 +127,9 @@ public struct ControllerCore: Sendable {
                 // A new slot ring starts from what is stored now: stored energy is not power.
                 self.energy.slotStartWs = restored.energy.ws
             }
+            // Synced at full and not discharged since: a restart is not a new full charge.
+            let stillFull = restored.energy.lastSync == .full && restored.energy.soc >= FullChargeDetector.rearmBelowSOC
+            fullCharge = FullChargeDetector(armed: !stillFull)
             for (output, on) in restored.relays where output.isRelay { relays[output] = on }
             for (output, mode) in restored.modes {
                 modes[output] = OutputModeState(mode: mode, holdUntil: restored.holdRemaining[output])
@@ -146,15 +156,20 @@ public struct ControllerCore: Sendable {
     }
 
     /// BMS data younger than `stale_after_s`.
+    /// Data goes stale only after this many reads in a row failed too: under `--speed` (or a stalled thread) one
+    /// slow read can span the whole limit, and one read is not an outage.
+    public static let staleAfterMissedReads = 2
+
+    /// BMS data younger than `stale_after_s` (or fewer than two polls missed since).
     public func bmsFresh(at uptime: Double) -> Bool {
         guard let last = lastBMSUptime else { return false }
-        return uptime - last <= settings.staleAfterSeconds
+        return uptime - last <= settings.staleAfterSeconds || missedBMSPolls < Self.staleAfterMissedReads
     }
 
-    /// Shunt data younger than `shunt_stale_s`.
+    /// Shunt data younger than `shunt_stale_s` (or fewer than two reads missed since).
     public func shuntFresh(at uptime: Double) -> Bool {
         guard let last = lastShuntUptime else { return false }
-        return uptime - last <= settings.shuntStaleAfterSeconds
+        return uptime - last <= settings.shuntStaleAfterSeconds || missedShuntReads < Self.staleAfterMissedReads
     }
 
     /// BMS SOC minus DalyGate's, percentage points: nil while the BMS data is stale or DalyGate's counter has not
@@ -173,6 +188,7 @@ public struct ControllerCore: Sendable {
 
     public mutating func tick(_ input: TickInput) -> [CoreAction] {
         uptime = input.uptime
+        lastTickUptime = input.uptime
         var actions: [CoreAction] = []
         readShunt(input, &actions)
         readBMS(input, &actions)
@@ -191,6 +207,7 @@ public struct ControllerCore: Sendable {
     }
 
     private mutating func readShunt(_ input: TickInput, _ actions: inout [CoreAction]) {
+        missedShuntReads = input.shunt == nil ? missedShuntReads + 1 : 0
         if let shunt = input.shunt {
             lastShunt = shunt
             lastShuntUptime = input.uptime
@@ -217,6 +234,7 @@ public struct ControllerCore: Sendable {
     }
 
     private mutating func readBMS(_ input: TickInput, _ actions: inout [CoreAction]) {
+        missedBMSPolls = input.bms == nil ? missedBMSPolls + 1 : 0
         guard let reading = input.bms else {
             if bmsOnline != false {
                 bmsOnline = false

@@ -9,7 +9,7 @@ public struct FullChargeDetector: Equatable, Sendable {
     /// DalyGate's SOC below which the next full counts as a new full charge, %.
     public static let rearmBelowSOC = 90.0
 
-    public init() {}
+    public init(armed: Bool = true) { self.armed = armed }
 
     /// The inputs of one tick; nil for one that is stale.
     public struct Inputs: Equatable, Sendable {

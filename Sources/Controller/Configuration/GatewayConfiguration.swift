@@ -41,6 +41,9 @@ public struct SimulationSettings: Codable, Equatable, Sendable {
     public var solarPeakCurrent = 4.5
     /// Current the load draws while the load relay is on.
     public var loadCurrent = 2.5
+    /// The simulated BMS ignores currents below this when it counts its SOC, as real Daly units do (about 2.5 A on
+    /// a 100+ Ah pack; 1 A for the 13 Ah simulated one), so its SOC drifts.
+    public var bmsDeadband = 1.0
     /// Fault injection into the simulated BMS (as `sim-bms --fault`).
     public var bmsFaults: [String] = []
     /// Device faults, `DEVICE:KIND[@SECONDS]` (`serve --sim-fault`): e.g. `shunt:dead@900`, `load:stuck`.
@@ -55,6 +58,7 @@ public struct SimulationSettings: Codable, Equatable, Sendable {
         case startSOCPercent = "start_soc_pct"
         case solarPeakCurrent = "solar_peak_a"
         case loadCurrent = "load_a"
+        case bmsDeadband = "bms_deadband_a"
         case bmsFaults = "bms_faults"
         case deviceFaults = "device_faults"
     }
@@ -70,9 +74,11 @@ public struct SimulationSettings: Codable, Equatable, Sendable {
         startSOCPercent = try c.value(.startSOCPercent, or: d.startSOCPercent)
         solarPeakCurrent = try c.value(.solarPeakCurrent, or: d.solarPeakCurrent)
         loadCurrent = try c.value(.loadCurrent, or: d.loadCurrent)
+        bmsDeadband = try c.value(.bmsDeadband, or: d.bmsDeadband)
         bmsFaults = try c.value(.bmsFaults, or: d.bmsFaults)
         deviceFaults = try c.value(.deviceFaults, or: d.deviceFaults)
         guard speed > 0 && speed <= 100_000 else { throw ConfigurationError(key: "simulation.speed", message: "must be 0...100000") }
+        guard bmsDeadband >= 0 else { throw ConfigurationError(key: "simulation.bms_deadband_a", message: "must not be negative") }
         guard (1...48).contains(cells) else { throw ConfigurationError(key: "simulation.cells", message: "must be 1...48") }
         guard (0...100).contains(startSOCPercent) else {
             throw ConfigurationError(key: "simulation.start_soc_pct", message: "must be 0...100")

@@ -11,6 +11,14 @@ public enum ControlCommand: Equatable, Sendable {
     /// max Ws back to the configured estimate (BAT_ESTIMATED_WS).
     case resetLearnedCapacity
 
+    /// The output the command switches, if any.
+    public var output: Output? {
+        switch self {
+        case .switchOutput(let output, _), .setMode(let output, _, _): output
+        default: nil
+        }
+    }
+
     /// "switch load relay on", for the event log.
     public var summary: String {
         switch self {

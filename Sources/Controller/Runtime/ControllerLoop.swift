@@ -6,13 +6,13 @@ import Logging
 /// The controller thread's own state: the core, the devices and the display. Created before the thread starts and
 /// then used only by it (`@unchecked Sendable` for that one hand-over).
 final class ControllerLoop: @unchecked Sendable {
-    private var core: ControllerCore
-    private var devices: DeviceSet
+    var core: ControllerCore
+    var devices: DeviceSet
     private let configuration: GatewayConfiguration
-    private var rotation: DisplayRotation
-    private var framebuffer: MonochromeFramebuffer
-    private var displayEnabled = false
-    private var displayLines: [String] = []
+    var rotation: DisplayRotation
+    var framebuffer: MonochromeFramebuffer
+    var displayEnabled = false
+    var displayLines: [String] = []
     private var lastTickUptime: Double?
     private var lastBMSOpenAttempt = ContinuousClock.now - .seconds(3600)
     private var lastSave = ContinuousClock.now
@@ -123,15 +123,25 @@ final class ControllerLoop: @unchecked Sendable {
 
     // MARK: Actions and commands
 
+    /// Carries out the core's actions in order. A relay whose line write fails keeps its state (the core undoes the
+    /// change) and its relay event is not published; returns those failures, for the command that asked.
+    @discardableResult
     private func execute(_ actions: [CoreAction], uptime: Double, service: ControllerService,
-                         pending: ControllerService.Pending? = nil) {
+                         pending: ControllerService.Pending? = nil) -> [Output: String] {
+        var failed: [Output: String] = [:]
         for action in actions {
             switch action {
             case .event(let body):
-                if case .relay(let output, _, _, _) = body { switchCounts[output, default: 0] += 1 }
+                if case .relay(let output, _, _, _) = body {
+                    if failed[output] != nil { continue }
+                    switchCounts[output, default: 0] += 1
+                }
                 service.emit(body, at: uptime)
             case .setRelay(let output, let on):
-                setRelay(output, on, service: service, uptime: uptime)
+                if let error = setRelay(output, on, service: service, uptime: uptime) {
+                    failed[output] = error
+                    core.relayWriteFailed(output, on)
+                }
             case .setMOSFET(let output, let on, let commandID):
                 let outcome = writeBMS(service: service) { client throws(DalyClientError) in
                     if output == .chargeMOS { try client.setChargeMOS(on) } else { try client.setDischargeMOS(on) }
@@ -154,18 +164,22 @@ final class ControllerLoop: @unchecked Sendable {
                 }
             }
         }
+        return failed
     }
 
-    private func setRelay(_ output: Output, _ on: Bool, service: ControllerService, uptime: Double) {
-        guard let relays = devices.relays else { return }
+    /// Drives a relay line; the error text when the write failed.
+    private func setRelay(_ output: Output, _ on: Bool, service: ControllerService, uptime: Double) -> String? {
+        guard let relays = devices.relays else { return nil }
         do {
             if output == .load { try relays.setLoad(on) } else { try relays.setBalancer(on) }
             relaysFailed = false
+            return nil
         } catch {
             if !relaysFailed {
                 service.emit(.status(subject: "relays", online: false, reason: error.description), at: uptime)
             }
             relaysFailed = true
+            return error.description
         }
     }
 
@@ -195,7 +209,11 @@ final class ControllerLoop: @unchecked Sendable {
         }
         service.emit(.command(id: request.id, summary: request.command.summary, source: request.source, status: "accepted",
                               reason: nil), at: uptime)
-        execute(actions, uptime: uptime, service: service, pending: pending)
+        let failed = execute(actions, uptime: uptime, service: service, pending: pending)
+        // A relay command is done when the line took the write: the completion carries the device's outcome.
+        if let output = request.command.output, let error = failed[output] {
+            return finish(pending, .unavailable("could not switch the \(output.label): \(error)"), uptime: uptime, service: service)
+        }
         if let outcome { finish(pending, outcome, uptime: uptime, service: service) }
     }
 
@@ -213,52 +231,6 @@ final class ControllerLoop: @unchecked Sendable {
         let snapshot = makeSnapshot(uptime: uptime, service: service)
         service.publish(snapshot, force: true)
         service.settle(pending, outcome, snapshot)
-    }
-
-    // MARK: Display
-
-    private func updateDisplay(uptime: Double, service: ControllerService) {
-        let switchOn: Bool
-        if let relays = devices.relays, let state = try? relays.readBack() { switchOn = state.displaySwitch } else { switchOn = false }
-        displayEnabled = switchOn
-        switch rotation.tick(enabled: switchOn) {
-        case .show(let page):
-            displayLines = DisplayPages.lines(page: page, status: displayStatus(uptime: uptime, service: service))
-            framebuffer.drawLines(displayLines)
-            try? devices.oled?.show(framebuffer)
-        case .clear:
-            displayLines = []
-            framebuffer.clear()
-            try? devices.oled?.show(framebuffer)
-        case .nothing:
-            break
-        }
-    }
-
-    private func displayStatus(uptime: Double, service: ControllerService) -> DisplayStatus {
-        var s = DisplayStatus()
-        let links = service.linkState
-        s.httpOK = links.http
-        s.mqttOK = links.mqtt
-        s.bmsOK = core.bmsOnline == true
-        s.inaOK = core.shuntOnline == true
-        if let bms = core.lastBMS {
-            s.dalySOC = bms.pack?.socPercent
-            s.dalyVoltage = bms.pack?.voltage
-            s.dalyCurrent = bms.current
-            s.dalyCellDifferenceV = bms.cellRange.map { Double(Int($0.maxMillivolts) - Int($0.minMillivolts)) / 1000 }
-            s.chargeFET = bms.mosfets?.chargeMOS
-            s.dischargeFET = bms.mosfets?.dischargeMOS
-            s.alarms = (bms.alarms?.active ?? []) + core.gatewayAlarms
-        }
-        s.calculatedSOC = core.energy.soc
-        s.inaVoltage = core.lastShunt?.voltage ?? 0
-        s.inaCurrent = core.lastShunt?.current ?? 0
-        s.inaPower = core.energy.power
-        s.load = core.relays[.load] ?? false
-        s.balancer = core.relays[.balancer] ?? false
-        s.uptimeSeconds = Int(uptime)
-        return s
     }
 
     // MARK: Snapshot and persistence
@@ -290,7 +262,8 @@ final class ControllerLoop: @unchecked Sendable {
         let bms = snapshot.bms
         store.appendHistory(HistorySample(
             time: Double(minute * 60), packVoltage: bms?.pack?.voltage, packCurrent: bms?.current,
-            dalySOC: bms?.pack?.socPercent, shuntVoltage: snapshot.shunt?.voltage, shuntCurrent: snapshot.shunt?.current,
+            dalySOC: bms?.pack?.socPercent, shuntVoltage: snapshot.shuntOK ? snapshot.shunt?.voltage : nil,
+            shuntCurrent: snapshot.shuntOK ? snapshot.shunt?.current : nil,
             power: snapshot.energy.power, calculatedSOC: snapshot.energy.soc,
             cellMin: bms?.cellRange.map { Double($0.minMillivolts) }, cellMax: bms?.cellRange.map { Double($0.maxMillivolts) },
             temperatureMax: bms?.temperatureRange.map { Double($0.maxCelsius) }, load: snapshot.relays[.load] ?? false,

@@ -71,7 +71,7 @@ public final class HTTPMetrics: Sendable {
                 metric("dalygate_pack_voltage_volts", "gauge", "Pack voltage reported by the BMS.", [("", pack.voltage)])
                 metric("dalygate_pack_soc_percent", "gauge", "SOC reported by the BMS.", [("", pack.socPercent)])
             }
-            if let shunt = s.shunt {
+            if s.shuntOK, let shunt = s.shunt {  // a stale reading is never exported as current
                 metric("dalygate_shunt_voltage_volts", "gauge", "Bus voltage at the INA226.", [("", shunt.voltage)])
                 metric("dalygate_shunt_current_amperes", "gauge", "Current through the shunt, positive while charging.", [("", shunt.current)])
             }

@@ -16,6 +16,8 @@ public final class SimulatedHardwareSet: Sendable {
         public var loadCurrent = 2.5
         public var speed = 1.0
         public var bmsFaults: [DalyFaultRule] = []
+        /// The simulated BMS ignores currents below this in its SOC (``WorldCoupling/bmsCurrentDeadband``).
+        public var bmsCurrentDeadband = 1.0
         /// Device faults, each striking at its simulated second (``DeviceFault``).
         public var deviceFaults: [DeviceFault] = []
         public var loadLine: UInt32 = 5
@@ -53,6 +55,7 @@ public final class SimulatedHardwareSet: Sendable {
         var world = BatteryWorld(cells: settings.cells, capacityAh: settings.cellCapacityAh, startSOC: settings.startSOC,
                                  solarPeakCurrent: settings.solarPeakCurrent, loadCurrent: settings.loadCurrent)
         var coupling = WorldCoupling(startSOC: settings.startSOC)
+        coupling.bmsCurrentDeadband = settings.bmsCurrentDeadband
         coupling.apply(&world, to: &state, seconds: 0)
         bms = try SimulatedDalyBMS(linkPath: linkPath, state: state, configuration: SimulatedDalyBMSConfiguration(
             speed: settings.speed, faults: settings.bmsFaults))

@@ -2,7 +2,8 @@ import DalyProtocol
 
 /// How the battery world shows up in the simulated chips: what the Daly BMS and the INA226 measure.
 public struct WorldCoupling: Sendable, Equatable {
-    /// The Daly does not register currents below about 1.1 A (juepi README), so its SOC drifts.
+    /// The Daly does not register currents below about 1.1 A (juepi README; about 2.5 A on big packs), so its SOC
+    /// drifts: a day of the 13 Ah simulated pack ends about 3 points short of full.
     public var bmsCurrentDeadband = 1.0
     /// The BMS's own SOC (coulomb counting with its deadband), %.
     public private(set) var bmsSOC: Double

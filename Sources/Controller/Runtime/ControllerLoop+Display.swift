@@ -1,0 +1,50 @@
+import DeviceKit
+
+/// The OLED: the display switch, the page rotation and the page contents, on the controller's thread.
+extension ControllerLoop {
+    func updateDisplay(uptime: Double, service: ControllerService) {
+        let switchOn: Bool
+        if let relays = devices.relays, let state = try? relays.readBack() { switchOn = state.displaySwitch } else { switchOn = false }
+        displayEnabled = switchOn
+        switch rotation.tick(enabled: switchOn) {
+        case .show(let page):
+            displayLines = DisplayPages.lines(page: page, status: displayStatus(uptime: uptime, service: service))
+            framebuffer.drawLines(displayLines)
+            try? devices.oled?.show(framebuffer)
+        case .clear:
+            displayLines = []
+            framebuffer.clear()
+            try? devices.oled?.show(framebuffer)
+        case .nothing:
+            break
+        }
+    }
+
+    func displayStatus(uptime: Double, service: ControllerService) -> DisplayStatus {
+        var s = DisplayStatus()
+        let links = service.linkState
+        s.httpOK = links.http
+        s.mqttOK = links.mqtt
+        s.bmsOK = core.bmsOnline == true
+        s.inaOK = core.shuntOnline == true
+        if let bms = core.lastBMS {
+            s.dalySOC = bms.pack?.socPercent
+            s.dalyVoltage = bms.pack?.voltage
+            s.dalyCurrent = bms.current
+            s.dalyCellDifferenceV = bms.cellRange.map { Double(Int($0.maxMillivolts) - Int($0.minMillivolts)) / 1000 }
+            s.chargeFET = bms.mosfets?.chargeMOS
+            s.dischargeFET = bms.mosfets?.dischargeMOS
+            s.alarms = (bms.alarms?.active ?? []) + core.gatewayAlarms
+        }
+        s.calculatedSOC = core.energy.soc
+        // A frozen reading is never shown as current: with the INA226 silent, page 2 shows zeros (page 0: INA FAIL).
+        let shunt = core.shuntOnline == true ? core.lastShunt : nil
+        s.inaVoltage = shunt?.voltage ?? 0
+        s.inaCurrent = shunt?.current ?? 0
+        s.inaPower = core.energy.power
+        s.load = core.relays[.load] ?? false
+        s.balancer = core.relays[.balancer] ?? false
+        s.uptimeSeconds = Int(uptime)
+        return s
+    }
+}
