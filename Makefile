@@ -77,12 +77,12 @@ bench: deps
 clean:
 	rm -rf .build
 
-# libFuzzer targets (Daly frames, HTTP write bodies, MQTT payloads), FUZZ_SECONDS each. A crash input is written to
+# libFuzzer targets (Daly frames, HTTP write bodies, HTTP request heads, MQTT payloads), FUZZ_SECONDS each. A crash input is written to
 # Fuzz/Regressions/<target>/, which the regression tests of `make test` replay.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xswiftc -DFUZZING
 fuzz: deps
-	@for pair in FuzzDalyFrames:daly-frames FuzzHTTPCommand:http-command FuzzMQTTPayload:mqtt-payload; do \
+	@for pair in FuzzDalyFrames:daly-frames FuzzHTTPCommand:http-command FuzzMQTTPayload:mqtt-payload FuzzHTTPRequestHead:http-request-head; do \
 		target=$${pair%%:*}; name=$${pair##*:}; \
 		$(SWIFT) build $(FUZZ_FLAGS) --product $$target || exit 1; \
 		work=$$(mktemp -d); cp Fuzz/Corpus/$$name/* $$work/; \
