@@ -74,7 +74,7 @@ enum RequestHeadTarget {
             }
             api.metrics.countRequest(route: route, method: request.method, status: response.status)
         }
-        if bytes.first.map({ $0 % 16 == 0 }) ?? false {
+        do {
             let text = apis[0].metrics.render(snapshot: nil, ticks: 0)
             for line in text.split(separator: "\n") where line.hasPrefix("dalygate_http_requests_total{") {
                 let method = line.split(separator: "method=\"", maxSplits: 1).last?.prefix { $0 != "\"" } ?? ""

@@ -402,3 +402,31 @@ def test_mqtt_commands_policy(dalygate, tmp_path, policy, obeyed):
     finally:
         assert gateway.stop() == 0
         broker.stop()
+
+
+# 6. Clean shutdown
+
+def test_sigterm_with_streams_slow_senders_and_writes_in_flight_exits_cleanly(dalygate, tmp_path):
+    gateway = Gateway(dalygate, tmp_path, "http:\n  max_connections_per_client: 64\n")
+    held = []
+    try:
+        for _ in range(8):
+            s = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+            s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert s.recv(12).startswith(b"HTTP/1.1 200")
+            held.append(s)
+        slow = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+        slow.sendall(b"GET /api/v1/state HTTP/1.1\r\nHost: local")
+        held.append(slow)
+        writers = [threading.Thread(target=call, args=(gateway.base, "PUT", "/api/v1/relays/balancer", b'{"mode": "auto"}',
+                                                       {"Content-Type": "application/json"})) for _ in range(4)]
+        for writer in writers:
+            writer.start()
+        started = time.monotonic()
+        assert gateway.stop() == 0
+        assert time.monotonic() - started < 20
+        for writer in writers:
+            writer.join(timeout=10)
+    finally:
+        for s in held:
+            s.close()
