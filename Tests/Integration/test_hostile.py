@@ -430,3 +430,48 @@ def test_sigterm_with_streams_slow_senders_and_writes_in_flight_exits_cleanly(da
     finally:
         for s in held:
             s.close()
+
+
+def test_mqtt5_falls_back_to_3_1_1_for_an_old_broker(dalygate, tmp_path):
+    """A broker that knows only MQTT 3.1.1 refuses the MQTT 5 CONNECT with its own CONNACK (code 1): the gateway
+    reconnects with 3.1.1 and works on."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    levels = []
+
+    def broker():
+        listener.settimeout(20)
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.settimeout(5)
+            try:
+                head = connection.recv(65536)
+                level = head[head.index(b"MQTT") + 4]
+                levels.append(level)
+                connection.sendall(b"\x20\x02\x00" + (b"\x00" if level == 4 else b"\x01"))
+                if level == 4:
+                    while connection.recv(65536):
+                        pass
+            except (OSError, ValueError, IndexError):
+                pass
+            finally:
+                connection.close()
+
+    thread = threading.Thread(target=broker, daemon=True)
+    thread.start()
+    gateway = Gateway(dalygate, tmp_path, f"mqtt:\n  url: mqtt://127.0.0.1:{listener.getsockname()[1]}\n")
+    try:
+        log = tmp_path / "gateway.log"
+        deadline = time.monotonic() + 20
+        while "MQTT connected" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        text = log.read_text()
+        assert levels[:2] == [5, 4]
+        assert "does not speak MQTT 5; using 3.1.1" in text and "MQTT connected" in text
+    finally:
+        assert gateway.stop() == 0
+        listener.close()
