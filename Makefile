@@ -5,11 +5,11 @@ SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
 APT_PACKAGES := pkg-config zlib1g-dev libsqlite3-dev libmicrohttpd-dev libmosquitto-dev mosquitto mosquitto-clients \
-	libgpiod-dev libi2c-dev libjs-chart.js chromium chromium-driver
+	libgpiod-dev libi2c-dev libjs-chart.js chromium chromium-driver systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/dalygate
 
-.PHONY: all deps pydeps build test unit-test integration-test run bench fuzz soak clean
+.PHONY: all deps pydeps build test unit-test integration-test run bench fuzz soak clean install
 
 all: build
 
@@ -35,6 +35,31 @@ integration-test: build pydeps
 
 test: unit-test integration-test
 
+# `sudo make install`: the release binary, the status page and openapi.yaml, the hardened systemd unit and the udev
+# rules (docs/deploy.md). PREFIX and DESTDIR are honoured; the config and the (empty) credential files are created
+# root-only and never overwritten. INSTALL_BIN installs another build (the install test uses the debug one).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+INSTALL_BIN ?= .build/release/dalygate
+install:
+	@if [ "$(INSTALL_BIN)" = .build/release/dalygate ]; then $(SWIFT) build -c release --product dalygate; fi
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/dalygate $(DESTDIR)$(PREFIX)/share/doc/dalygate \
+		$(DESTDIR)$(SYSCONFDIR)/systemd/system $(DESTDIR)$(SYSCONFDIR)/udev/rules.d
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(PREFIX)/bin/dalygate
+	cd public && find . -type f -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/share/dalygate/public/{} \;
+	install -m 644 openapi.yaml $(DESTDIR)$(PREFIX)/share/dalygate/openapi.yaml
+	install -m 644 docs/deploy.md docs/configuration.md $(DESTDIR)$(PREFIX)/share/doc/dalygate/
+	sed -e 's|/usr/local|$(PREFIX)|g' -e 's|/etc/dalygate|$(SYSCONFDIR)/dalygate|g' deploy/dalygate.service \
+		> $(DESTDIR)$(SYSCONFDIR)/systemd/system/dalygate.service
+	chmod 644 $(DESTDIR)$(SYSCONFDIR)/systemd/system/dalygate.service
+	install -m 644 deploy/99-dalygate.rules $(DESTDIR)$(SYSCONFDIR)/udev/rules.d/99-dalygate.rules
+	install -d -m 700 $(DESTDIR)$(SYSCONFDIR)/dalygate $(DESTDIR)$(SYSCONFDIR)/dalygate/credentials
+	@config=$(DESTDIR)$(SYSCONFDIR)/dalygate/dalygate.yaml; if [ ! -e $$config ]; then \
+		(umask 077; $(INSTALL_BIN) config defaults > $$config) && echo "wrote $$config (root-only): edit it"; fi
+	@for name in token mqtt_password; do file=$(DESTDIR)$(SYSCONFDIR)/dalygate/credentials/$$name; \
+		[ -e $$file ] || install -m 600 /dev/null $$file; done
+
 # The gateway on simulated hardware, time running SPEED times faster (SPEED=1 for real time), mirrored to MQTT.
 SPEED ?= 60
 run: build
@@ -53,13 +78,13 @@ bench: deps
 clean:
 	rm -rf .build
 
-# libFuzzer targets (Daly frames, HTTP write bodies, MQTT payloads), FUZZ_SECONDS each. A crash input is written to
-# Fuzz/Regressions/<target>/, and the inputs that reached new code are merged (minimised) into Fuzz/Corpus/<target>/;
-# the regression tests of `make test` replay both.
+# libFuzzer targets (Daly frames, HTTP write bodies, HTTP request heads, MQTT payloads), FUZZ_SECONDS each. A crash
+# input is written to Fuzz/Regressions/<target>/, and the inputs that reached new code are merged (minimised) into
+# Fuzz/Corpus/<target>/; the regression tests of `make test` replay both.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld -Xswiftc -DFUZZING
 fuzz: deps
-	@for pair in FuzzDalyFrames:daly-frames FuzzHTTPCommand:http-command FuzzMQTTPayload:mqtt-payload; do \
+	@for pair in FuzzDalyFrames:daly-frames FuzzHTTPCommand:http-command FuzzMQTTPayload:mqtt-payload FuzzHTTPRequestHead:http-request-head; do \
 		target=$${pair%%:*}; name=$${pair##*:}; \
 		$(SWIFT) build $(FUZZ_FLAGS) --product $$target || exit 1; \
 		work=$$(mktemp -d); cp Fuzz/Corpus/$$name/* $$work/; \

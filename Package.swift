@@ -86,13 +86,15 @@ let package = Package(
         // The bodies of the fuzz targets, shared with the regression tests.
         .target(
             name: "FuzzTargets",
-            dependencies: ["DalyProtocol", "Controller", "HTTPGateway", "MQTTBridge"],
+            dependencies: ["DalyProtocol", "DeviceKit", "Controller", "HTTPGateway", "MQTTBridge",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // libFuzzer entry points, built by `make fuzz` with -sanitize=fuzzer.
         .executableTarget(name: "FuzzDalyFrames", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzHTTPCommand", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
         .executableTarget(name: "FuzzMQTTPayload", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FuzzHTTPRequestHead", dependencies: ["FuzzTargets"], swiftSettings: swiftSettings),
         // `make bench`: measured figures as ratios against the physical limit.
         .executableTarget(
             name: "DalyBench",

@@ -135,7 +135,7 @@ def main():
     work.chmod(0o755)  # nginx's workers run as nobody
     port = free_port()
     config = work / "bench.yaml"
-    config.write_text("http:\n  max_connections: 12000\n  max_connections_per_client: 11000\n")
+    config.write_text("http:\n  max_connections: 12000\n  max_connections_per_client: 11000\n  max_sse_clients: 12000\n")
     server = subprocess.Popen([str(BINARY), "serve", "--simulate", "--speed", "5", "--config", str(config), "--state-dir",
                                str(work / "state"), "--http", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT)
     nginx = None

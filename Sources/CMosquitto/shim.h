@@ -20,8 +20,11 @@ static inline int gw_mosq_subscribe(struct mosquitto *mosq, const char *topic, i
 
 /// Connects in the background. With MQTT 5 the CONNECT announces a Maximum Packet Size of `max_packet` bytes, so
 /// the broker never hands us a larger message; libmosquitto keeps the properties for its reconnects.
+/// `after_refusal`: a 3.1.1 reconnect after the broker refused MQTT 5; the stored MQTT 5 properties must go (a
+/// 3.1.1 CONNECT with them is refused by libmosquitto itself), which only the blocking connect does.
 static inline int gw_mosq_connect(struct mosquitto *mosq, const char *host, int port, int keepalive, int version,
-                                  uint32_t max_packet) {
+                                  uint32_t max_packet, bool after_refusal) {
+    if (version != 5 && after_refusal) return mosquitto_connect_bind_v5(mosq, host, port, keepalive, NULL, NULL);
     if (version != 5) return mosquitto_connect_async(mosq, host, port, keepalive);
     mosquitto_property *properties = NULL;
     int rc = mosquitto_property_add_int32(&properties, MQTT_PROP_MAXIMUM_PACKET_SIZE, max_packet);

@@ -54,6 +54,11 @@ public enum FuzzTargets {
         }
     }
 
+    /// The HTTP request head (method, path, query, every header) through the whole API: see ``RequestHeadTarget``.
+    public static func httpRequestHead(_ bytes: [UInt8]) {
+        RequestHeadTarget.run(bytes)
+    }
+
     /// The MQTT command parsers (juepi's topics and the JSON ones): no crash; accepted values are in range. The first
     /// byte picks a topic, the rest is the payload.
     public static func mqttPayload(_ bytes: [UInt8]) {

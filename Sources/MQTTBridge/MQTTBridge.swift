@@ -157,6 +157,11 @@ public final class MQTTBridge: Sendable {
             receive(topic: topic, payload: payload, retained: retained, cadence: &cadence)
         case .fellBackToMQTT311:
             logger.notice("MQTT: the broker at \(settings.url) does not speak MQTT 5; using 3.1.1")
+            do {
+                try client.withLock { $0 }?.restartWithMQTT311()
+            } catch {
+                logger.error("MQTT: cannot reconnect with 3.1.1: \(error)")
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Controller
 import Foundation
+import HTTPGateway
 
 /// `dalygate config`: the config file's keys and defaults, and a check of a file.
 struct ConfigCommand: ParsableCommand {
@@ -42,6 +43,12 @@ struct ConfigCommand: ParsableCommand {
                 configuration = try GatewayConfiguration.load(path: file)
             } catch {
                 throw fail("\(file): \(error)")
+            }
+            // The same rule `serve` applies: beyond loopback, a strong token (here or from the environment/credential).
+            if ProcessInfo.processInfo.environment["DALYGATE_TOKEN"] == nil, ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"] == nil,
+               let address = try? ListenAddress(parsing: configuration.http.listen),
+               let refusal = TokenPolicy.refusal(token: configuration.http.token, address: address) {
+                throw fail("\(file): \(refusal)")
             }
             if !configuration.http.token.isEmpty { configuration.http.token = "***" }
             if !configuration.mqtt.password.isEmpty { configuration.mqtt.password = "***" }

@@ -33,6 +33,13 @@ struct FuzzRegressionTests {
         for input in inputs { FuzzTargets.httpCommand(input) }
     }
 
+    @Test("the HTTP request heads (the attacks of issue 12 among them)")
+    func httpRequestHead() {
+        let inputs = Self.inputs("http-request-head")
+        #expect(inputs.count >= 10)
+        for input in inputs { FuzzTargets.httpRequestHead(input) }
+    }
+
     @Test("the MQTT command payloads")
     func mqttPayload() {
         let inputs = Self.inputs("mqtt-payload")

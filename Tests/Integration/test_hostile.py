@@ -402,3 +402,76 @@ def test_mqtt_commands_policy(dalygate, tmp_path, policy, obeyed):
     finally:
         assert gateway.stop() == 0
         broker.stop()
+
+
+# 6. Clean shutdown
+
+def test_sigterm_with_streams_slow_senders_and_writes_in_flight_exits_cleanly(dalygate, tmp_path):
+    gateway = Gateway(dalygate, tmp_path, "http:\n  max_connections_per_client: 64\n")
+    held = []
+    try:
+        for _ in range(8):
+            s = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+            s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            assert s.recv(12).startswith(b"HTTP/1.1 200")
+            held.append(s)
+        slow = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
+        slow.sendall(b"GET /api/v1/state HTTP/1.1\r\nHost: local")
+        held.append(slow)
+        writers = [threading.Thread(target=call, args=(gateway.base, "PUT", "/api/v1/relays/balancer", b'{"mode": "auto"}',
+                                                       {"Content-Type": "application/json"})) for _ in range(4)]
+        for writer in writers:
+            writer.start()
+        started = time.monotonic()
+        assert gateway.stop() == 0
+        assert time.monotonic() - started < 20
+        for writer in writers:
+            writer.join(timeout=10)
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_mqtt5_falls_back_to_3_1_1_for_an_old_broker(dalygate, tmp_path):
+    """A broker that knows only MQTT 3.1.1 refuses the MQTT 5 CONNECT with its own CONNACK (code 1): the gateway
+    reconnects with 3.1.1 and works on."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    levels = []
+
+    def broker():
+        listener.settimeout(20)
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.settimeout(5)
+            try:
+                head = connection.recv(65536)
+                level = head[head.index(b"MQTT") + 4]
+                levels.append(level)
+                connection.sendall(b"\x20\x02\x00" + (b"\x00" if level == 4 else b"\x01"))
+                if level == 4:
+                    while connection.recv(65536):
+                        pass
+            except (OSError, ValueError, IndexError):
+                pass
+            finally:
+                connection.close()
+
+    thread = threading.Thread(target=broker, daemon=True)
+    thread.start()
+    gateway = Gateway(dalygate, tmp_path, f"mqtt:\n  url: mqtt://127.0.0.1:{listener.getsockname()[1]}\n")
+    try:
+        log = tmp_path / "gateway.log"
+        deadline = time.monotonic() + 20
+        while "MQTT connected" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        text = log.read_text()
+        assert levels[:2] == [5, 4]
+        assert "does not speak MQTT 5; using 3.1.1" in text and "MQTT connected" in text
+    finally:
+        assert gateway.stop() == 0
+        listener.close()

@@ -37,21 +37,18 @@ public enum ClientInput {
     }
 
     /// Client text as it may appear in a problem's detail or a log line: in quotes, every character outside
-    /// printable ASCII (and the quote and backslash) escaped as `\u{..}`, cut to `limit` characters with "...".
+    /// printable ASCII (and the quote and backslash) escaped as `\u{..}`, cut with "..." so that at most `limit`
+    /// characters stand between the quotes (escapes included).
     public static func quote(_ text: String, limit: Int = 40) -> String {
         var out = ""
-        var shown = 0
         for scalar in text.unicodeScalars {
-            if shown == limit {
+            let piece = scalar.value >= 0x20 && scalar.value < 0x7F && scalar != "'" && scalar != "\\" && scalar != "\""
+                ? String(scalar) : "\\u{" + String(scalar.value, radix: 16) + "}"
+            if out.utf8.count + piece.utf8.count > limit {
                 out += "..."
                 break
             }
-            if scalar.value >= 0x20 && scalar.value < 0x7F && scalar != "'" && scalar != "\\" && scalar != "\"" {
-                out.unicodeScalars.append(scalar)
-            } else {
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            }
-            shown += 1
+            out += piece
         }
         return "'" + out + "'"
     }
