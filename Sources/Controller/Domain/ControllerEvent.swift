@@ -15,7 +15,7 @@ public struct ControllerEvent: Sendable, Equatable {
         case status
     }
 
-    /// Increasing from 1 within one run (SSE `id:`).
+    /// Increasing, and larger than every id of an earlier run (SSE `id:`; see ``EventBus``).
     public var id: UInt64
     public var kind: Kind
     /// Wall-clock time (simulated time under --simulate).
