@@ -70,8 +70,7 @@ struct FrameScannerTests {
         #expect(scanner.next() == frames[0])
     }
 
-    @Test("random byte streams never crash the scanner, never yield a frame whose checksum fails, and lose no "
-          + "valid frame hidden among them", arguments: 0..<50)
+    @Test("random streams: no crash, no frame failing its checksum, no valid frame lost among them", arguments: 0..<50)
     func randomStreams(seed: Int) {
         var rng = TestRandom(seed: UInt64(seed))
         var scanner = DalyFrameScanner()

@@ -7,6 +7,8 @@ public struct HTTPSettings: Codable, Equatable, Sendable {
     public var maxBodyBytes = 16 * 1024
     public var maxConnections = 2048
     public var maxConnectionsPerClient = 1100
+    /// Server-Sent-Events streams open at once (raised for the SSE benchmark's 10 000 clients).
+    public var maxSSEClients = 256
     public var connectionTimeoutSeconds = 30
     public var publicDirectory = ""
 
@@ -18,6 +20,7 @@ public struct HTTPSettings: Codable, Equatable, Sendable {
         case maxBodyBytes = "max_body_bytes"
         case maxConnections = "max_connections"
         case maxConnectionsPerClient = "max_connections_per_client"
+        case maxSSEClients = "max_sse_clients"
         case connectionTimeoutSeconds = "connection_timeout_s"
         case publicDirectory = "public_dir"
     }
@@ -32,9 +35,11 @@ public struct HTTPSettings: Codable, Equatable, Sendable {
         maxBodyBytes = try c.value(.maxBodyBytes, or: d.maxBodyBytes)
         maxConnections = try c.value(.maxConnections, or: d.maxConnections)
         maxConnectionsPerClient = try c.value(.maxConnectionsPerClient, or: d.maxConnectionsPerClient)
+        maxSSEClients = try c.value(.maxSSEClients, or: d.maxSSEClients)
         connectionTimeoutSeconds = try c.value(.connectionTimeoutSeconds, or: d.connectionTimeoutSeconds)
         publicDirectory = try c.value(.publicDirectory, or: d.publicDirectory)
         guard maxBodyBytes >= 64 else { throw ConfigurationError(key: "http.max_body_bytes", message: "must be at least 64") }
+        guard maxSSEClients >= 1 else { throw ConfigurationError(key: "http.max_sse_clients", message: "must be at least 1") }
     }
 }
 
