@@ -66,14 +66,20 @@ run: build
 	SPEED=$(SPEED) scripts/run.sh
 
 # Every benchmark, each as a ratio against the physical limit or a peer measured in the same run; the figures go to
-# docs/benchmarks.md. Needs nginx and wrk for the HTTP comparison.
+# docs/benchmarks.md. Needs nginx and wrk for the HTTP comparison. BENCH_IDLE_SECONDS (600) is the footprint window,
+# BENCH_SSE_CLIENTS (1000,5000,10000) the SSE rows. A second release build links the Swift runtime and Foundation
+# statically (.build-static) for the footprint comparison.
 bench: deps
 	@dpkg -s nginx-light >/dev/null 2>&1 || dpkg -s nginx >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq nginx-light
 	@dpkg -s wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq wrk
 	$(SWIFT) build -c release --product DalyBench
 	$(SWIFT) build -c release --product dalygate
-	@{ echo "# DalyGate benchmarks"; echo; echo "Measured by \`make bench\` on $$(date -u +%Y-%m-%d), $$(nproc) cores, $$(uname -m)."; echo; \
-	  .build/release/DalyBench; echo; $(PYTHON) scripts/bench_peer.py; echo; $(PYTHON) scripts/bench_http.py; } | tee docs/benchmarks.md
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-static --product dalygate
+	@set -o pipefail; { echo "# DalyGate benchmarks"; echo; \
+	  echo "Measured by \`make bench\` on $$(date -u +%Y-%m-%d), $$(nproc) cores, $$(uname -m); generated, do not edit."; echo; \
+	  .build/release/DalyBench && echo && $(PYTHON) scripts/bench_peer.py && echo && $(PYTHON) scripts/bench_http.py && echo && \
+	  $(PYTHON) scripts/bench_footprint.py; } > docs/benchmarks.md.new && mv docs/benchmarks.md.new docs/benchmarks.md
+	@cat docs/benchmarks.md
 
 clean:
 	rm -rf .build

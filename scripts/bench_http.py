@@ -2,11 +2,13 @@
 """HTTP and SSE benchmarks of `dalygate serve`, each beside its peer or limit in the same run; prints Markdown.
 
 - GET /api/v1/state against nginx serving the same bytes as a static file (wrk, same threads, connections, duration).
-- SSE fan-out latency from publication (the `: published` comment of each event) to arrival, p50/p99, at N clients.
-- RSS per SSE client.
+  Three runs each, alternated (ours, nginx, ours, ...), median and range; both servers' response head sizes.
+- SSE fan-out by `DalyBench sse` (Swift, epoll, a thread per core): delivered events against the events published,
+  the server's drop counter, latency from publication to arrival, and server RSS per connected client.
 """
-import asyncio
 import json
+import resource
+import statistics
 import os
 import re
 import signal
@@ -20,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BINARY = ROOT / ".build" / "release" / "dalygate"
+BENCH = ROOT / ".build" / "release" / "DalyBench"
 
 
 def free_port():
@@ -52,96 +55,67 @@ def rss_kib(pid):
     return 0
 
 
-async def sse_client(port, latencies, stop, ready):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-    writer.write(b"GET /api/v1/events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n")
-    await writer.drain()
-    ready.append(1)
-    published = None
-    try:
-        while not stop.is_set():
-            line = await asyncio.wait_for(reader.readline(), timeout=30)
-            if not line:
+def header_bytes(port, path="/api/v1/state"):
+    """Bytes of the response head (status line and headers, up to and including the blank line)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
                 break
-            if line.startswith(b": published "):
-                published = int(line[12:].strip())
-            elif line.startswith(b"event: state") and published is not None:
-                latencies.append(time.time() * 1000 - published)
-                published = None
-    except (asyncio.TimeoutError, ConnectionError):
-        pass
+            data += chunk
+    return data.index(b"\r\n\r\n") + 4
+
+
+def start_gateway(work, name, extra_config=""):
+    port = free_port()
+    config = work / f"{name}.yaml"
+    config.write_text("http:\n  max_connections: 12000\n  max_connections_per_client: 11000\n  max_sse_clients: 12000\n"
+                      + extra_config)
+    # 10 000 streams need more descriptors than the usual soft limit.
+    raise_limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
+    server = subprocess.Popen([str(BINARY), "serve", "--simulate", "--speed", "5", "--config", str(config), "--state-dir",
+                               str(work / name), "--http", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT,
+                              preexec_fn=raise_limit)
+    wait_http(f"http://127.0.0.1:{port}/api/v1/state")
+    return server, port
+
+
+def sse_row(work, clients, seconds):
+    """A fresh gateway, `DalyBench sse` against it, and the gateway's RSS before and while the clients are connected."""
+    server, port = start_gateway(work, f"sse-{clients}")
+    try:
+        time.sleep(3)
+        before = rss_kib(server.pid)
+        bench = subprocess.Popen([str(BENCH), "sse", "--url", f"http://127.0.0.1:{port}/api/v1/events", "--clients",
+                                  str(clients), "--seconds", str(seconds)], stdout=subprocess.PIPE, text=True)
+        peak = before
+        while bench.poll() is None:
+            peak = max(peak, rss_kib(server.pid))
+            time.sleep(0.2)
+        result = json.loads(bench.stdout.read().strip().splitlines()[-1])
+        result["rss_before_kib"], result["rss_peak_kib"] = before, peak
+        return result
     finally:
-        writer.close()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
 
 
-async def client_group(port, clients, seconds, started, go):
-    """One process's share of the clients: connect, report readiness, measure for `seconds` after `go`."""
-    latencies, ready = [], []
-    stop = asyncio.Event()
-    tasks = []
-    for i in range(clients):
-        tasks.append(asyncio.create_task(sse_client(port, latencies, stop, ready)))
-        if i % 200 == 199:
-            await asyncio.sleep(0.05)
-    while len(ready) < clients:
-        await asyncio.sleep(0.05)
-    started.set()
-    while not go.is_set():
-        await asyncio.sleep(0.05)
-    latencies.clear()
-    await asyncio.sleep(seconds)
-    measured = list(latencies)
-    stop.set()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    return measured
-
-
-def group_process(port, clients, seconds, started, go, results):
-    results.put(asyncio.run(client_group(port, clients, seconds, started, go)))
-
-
-def fan_out(port, clients, seconds, pid, processes=4):
-    """Clients spread over several processes, so that the measuring side is not one Python thread."""
-    import multiprocessing
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
-    go = context.Event()
-    groups = []
-    before = rss_kib(pid)
-    for index in range(processes):
-        started = context.Event()
-        share = clients // processes + (1 if index < clients % processes else 0)
-        process = context.Process(target=group_process, args=(port, share, seconds, started, go, results))
-        process.start()
-        groups.append((process, started))
-    for _, started in groups:
-        started.wait(120)
-    time.sleep(2)  # let every stream start
-    after = rss_kib(pid)
-    go.set()
-    measured = sorted(sum((results.get(timeout=seconds + 60) for _ in groups), []))
-    for process, _ in groups:
-        process.join(30)
-    pick = lambda q: measured[min(len(measured) - 1, int(q * len(measured)))] if measured else float("nan")
-    return pick(0.5), pick(0.99), len(measured), (after - before) / clients
+def median_range(values):
+    values = sorted(values)
+    return statistics.median(values), values[0], values[-1]
 
 
 def main():
     seconds = int(os.environ.get("BENCH_SECONDS", "8"))
-    sizes = [int(s) for s in os.environ.get("BENCH_SSE_CLIENTS", "100,1000,5000").split(",")]
+    sizes = [int(n) for n in os.environ.get("BENCH_SSE_CLIENTS", "1000,5000,10000").split(",")]
     work = Path(tempfile.mkdtemp(prefix="dalygate-bench-"))
     work.chmod(0o755)  # nginx's workers run as nobody
-    port = free_port()
-    config = work / "bench.yaml"
-    config.write_text("http:\n  max_connections: 12000\n  max_connections_per_client: 11000\n  max_sse_clients: 12000\n")
-    server = subprocess.Popen([str(BINARY), "serve", "--simulate", "--speed", "5", "--config", str(config), "--state-dir",
-                               str(work / "state"), "--http", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT)
+    server, port = start_gateway(work, "http")
     nginx = None
     try:
         body = wait_http(f"http://127.0.0.1:{port}/api/v1/state")
-        time.sleep(1)
         (work / "www" / "api" / "v1").mkdir(parents=True)
         (work / "www" / "api" / "v1" / "state").write_bytes(body)
         for path in [work / "www", work / "www" / "api", work / "www" / "api" / "v1"]:
@@ -155,36 +129,44 @@ http {{ access_log off; default_type application/json; keepalive_requests 100000
 """)
         nginx = subprocess.Popen(["nginx", "-c", str(work / "nginx.conf"), "-p", str(work)])
         wait_http(f"http://127.0.0.1:{nginx_port}/api/v1/state")
+        ours, theirs = [], []
+        for _ in range(3):
+            ours.append(wrk(f"http://127.0.0.1:{port}/api/v1/state", seconds, 64))
+            theirs.append(wrk(f"http://127.0.0.1:{nginx_port}/api/v1/state", seconds, 64))
+        our_head, their_head = header_bytes(port), header_bytes(nginx_port)
         print("## HTTP: GET /api/v1/state against nginx serving the same bytes\n")
-        print(f"wrk -t2 -c64 -d{seconds}s, {len(body)}-byte body, both on this machine in the same run.\n")
-        print("| server | requests/s |")
-        print("|---|---|")
-        ours = wrk(f"http://127.0.0.1:{port}/api/v1/state", seconds, 64)
-        theirs = wrk(f"http://127.0.0.1:{nginx_port}/api/v1/state", seconds, 64)
-        print(f"| DalyGate (libmicrohttpd) | {ours:.0f} |")
-        print(f"| nginx (static file) | {theirs:.0f} |")
-        print(f"\nRatio DalyGate / nginx: **{ours / theirs:.2f}**\n")
+        print(f"wrk -t2 -c64 -d{seconds}s, {len(body)}-byte body, both on this machine in the same run, three runs each"
+              " alternated (DalyGate, nginx, DalyGate, ...).\n")
+        print("| server | median requests/s | range | response head bytes |")
+        print("|---|---|---|---|")
+        for name, runs, head in [("DalyGate (libmicrohttpd)", ours, our_head), ("nginx (static file)", theirs, their_head)]:
+            median, low, high = median_range(runs)
+            print(f"| {name} | {median:.0f} | {low:.0f} to {high:.0f} | {head} |")
+        print(f"\nRatio of the medians DalyGate / nginx: **{statistics.median(ours) / statistics.median(theirs):.2f}**\n")
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=10)
         nginx = None
-
-        print("## SSE fan-out: publication to arrival of `state` events\n")
-        print(f"Clients on loopback (Python asyncio in 4 processes, on the same 2 cores as the server), {seconds} s of events;"
-              " state events at most 5/s.\n")
-        print("| clients | events measured | p50 ms | p99 ms | RSS per client KiB |")
-        print("|---|---|---|---|---|")
-        for clients in sizes:
-            p50, p99, count, per_client = fan_out(port, clients, seconds, server.pid)
-            print(f"| {clients} | {count} | {p50:.1f} | {p99:.1f} | {per_client:.1f} |")
-            time.sleep(2)
-        print("\nEvery client gets every event (about 1.1 KB each, 5 a second). At 5000 clients that is 27 MB/s parsed by"
-              " Python on the same 2 cores as the server, so the clients, not the server, set the latency there"
-              " a client whose 512-event queue overflows is dropped and counted in dalygate_sse_dropped_total).")
     finally:
         if nginx:
             nginx.kill()
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+    print("## SSE fan-out: every event to every client\n")
+    print(f"`DalyBench sse` (Swift, epoll, {os.cpu_count()} threads, sources spread over 127.0.0.2-251) on the same"
+          f" {os.cpu_count()} cores as the server, a fresh gateway (`--speed 5`) per row, {seconds} s window after every"
+          " client is connected. Expected: each event published in the window times the connected clients; dropped:"
+          " the server's `dalygate_sse_dropped_total`; latency: arrival minus the `: published` time the server wrote;"
+          " RSS per client: (peak RSS while connected - RSS before) / connected.\n")
+    print("| clients | connected | events published | delivered % | dropped | p50 ms | p99 ms | server RSS per client KiB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for clients in sizes:
+        r = sse_row(work, clients, seconds)
+        delivered = 100 * r["events_received"] / r["events_expected"] if r["events_expected"] else float("nan")
+        per_client = (r["rss_peak_kib"] - r["rss_before_kib"]) / r["connected"] if r["connected"] else float("nan")
+        print(f"| {clients} | {r['connected']} | {r['events_published']} | {delivered:.2f} | {r['dropped']} | {r['p50_ms']}"
+              f" | {r['p99_ms']} | {per_client:.1f} |")
+        print(f"<!-- {json.dumps(r)} -->", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Beside DalyGate's poll: the same full poll by python-daly-bms (PyPI dalybms) against the same simulated BMS, and
-the idle cost of `serve --simulate`. Prints Markdown."""
+"""Beside DalyGate's poll: the same full poll by python-daly-bms (PyPI dalybms) against the same simulated BMS
+(the idle cost of `serve --simulate` is in bench_footprint.py). Prints Markdown."""
 import os
 import signal
 import subprocess
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BINARY = ROOT / ".build" / "release" / "dalygate"
 
 
-def peer_poll(polls=3):
+def peer_poll(polls=20):
     from dalybms import DalyBMS
     work = Path(tempfile.mkdtemp(prefix="dalygate-peer-"))
     link = work / "bms.tty"
@@ -40,34 +40,13 @@ def peer_poll(polls=3):
         sim.wait(timeout=10)
 
 
-def idle(seconds):
-    work = Path(tempfile.mkdtemp(prefix="dalygate-idle-"))
-    server = subprocess.Popen([str(BINARY), "serve", "--simulate", "--state-dir", str(work), "--http", "127.0.0.1:0",
-                               "--log-level", "error"])
-    try:
-        time.sleep(5)
-        ticks = os.sysconf("SC_CLK_TCK")
-
-        def sample():
-            fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            cpu = (int(fields[11]) + int(fields[12])) / ticks
-            rss = next(int(l.split()[1]) for l in Path(f"/proc/{server.pid}/status").read_text().splitlines() if l.startswith("VmRSS:"))
-            return cpu, rss
-
-        cpu0, rss0 = sample()
-        time.sleep(seconds)
-        cpu1, rss1 = sample()
-        return (cpu1 - cpu0) / seconds * 100, rss0, rss1
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-
-
 def main():
     peer, ours = peer_poll()
-    limit = (9 + 5 + 6 + 1 + 1 + 1) * 13 * 10 / 9600 + 9 * 0.060
+    # spec/daly-protocol.md §2.2/§2.4/§2.8: 9 requests, 7 single replies, ceil(16/3) = 6 cell frames, 1 temperature
+    # frame, 13 bytes of 10 bits each at 9600 baud, plus the simulated BMS's 60 ms reply latency per request.
+    limit = (9 + 7 + 6 + 1) * 13 * 10 / 9600 + 9 * 0.060
     print("## The same full poll by python-daly-bms (PyPI dalybms 0.5.0)\n")
-    print("16S simulated BMS at real line rate, host 0x40. DalyGate's figure is a whole `dalygate read` process")
+    print("16S simulated BMS at real line rate, host 0x40, 20 polls each. DalyGate's figure is a whole `dalygate read` process")
     print("(start, open, poll, print); the peer's is `DalyBMS.get_all()` in a running interpreter.\n")
     print("| client | seconds per full poll | ratio to the wire limit |")
     print("|---|---|---|")
@@ -75,13 +54,6 @@ def main():
     print(f"| python-daly-bms `get_all()` | {peer:.3f} | {peer / limit:.2f} |")
     print(f"\nWire limit: {limit:.3f} s (23 frames of 13 bytes at 9600 8N1 plus 9 x 60 ms). Both clients are bound by the")
     print("wire; DalyGate's figure also pays for starting a process, the in-process poll is in the first table.\n")
-    seconds = int(os.environ.get("BENCH_IDLE_SECONDS", "600"))
-    cpu, rss0, rss1 = idle(seconds)
-    print(f"## Idle `serve --simulate` (speed 1) over {seconds // 60} min\n")
-    print("| CPU % of one core | RSS at start KiB | RSS at end KiB |")
-    print("|---|---|---|")
-    print(f"| {cpu:.1f} | {rss0} | {rss1} |")
-    print("\nThe simulated world, the simulated BMS's paced wire and the 1 s poll all run in this one process.")
 
 
 if __name__ == "__main__":

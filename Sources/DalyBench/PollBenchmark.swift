@@ -19,17 +19,22 @@ struct PollBenchmark {
         var ratio: Double { measured / limit }
     }
 
-    /// Bytes on the wire for one full poll: 9 requests and every reply frame, 13 bytes each.
+    /// Frames on the wire for one full poll, counted from the protocol document (spec/daly-protocol.md), not from
+    /// the simulator or the client: §2.8, a full poll is the 9 reads 0x90...0x98, one 13-byte request frame each
+    /// (§2.2); each read gets one reply frame except 0x95 and 0x96 (§2.4): with host address 0x40, ceil(cells / 3)
+    /// cell frames and ceil(sensors / 7) temperature frames; with 0x80 (and over Bluetooth) all 16 and all 3.
     var wireFrames: Int {
-        let single = DalyCommand.fullPoll.count - 2
-        let cellFrames = host.replyFrameCount(for: .cellVoltages, cells: cells, temperatureSensors: sensors)
-        let tempFrames = host.replyFrameCount(for: .temperatures, cells: cells, temperatureSensors: sensors)
-        return DalyCommand.fullPoll.count + single + cellFrames + tempFrames
+        let requests = 9
+        let singleReplies = 7
+        let (cellFrames, temperatureFrames) = host == .pc ? ((cells + 2) / 3, (sensors + 6) / 7) : (16, 3)
+        return requests + singleReplies + cellFrames + temperatureFrames
     }
 
+    /// The physical limit: every frame at 9600 8N1 (10 bits a byte, 13 bytes a frame, §2.2) plus the reply latency
+    /// the simulated BMS is configured with, once per request.
     var limit: Duration {
         let byteTime = Duration.seconds(10.0 / 9600.0)
-        return byteTime * (wireFrames * DalyFrame.length) + latency * DalyCommand.fullPoll.count
+        return byteTime * (wireFrames * 13) + latency * 9
     }
 
     func run() throws -> Result {

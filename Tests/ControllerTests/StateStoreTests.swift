@@ -79,4 +79,23 @@ struct StateStoreTests {
         #expect(hourly.map(\.load) == [1, 0])
         #expect(store.history(from: 0, to: 600, step: 60).count == 11)
     }
+
+    @Test("minute history older than history_days is pruned, and hourly averages stand in for it")
+    func retention() throws {
+        let store = try StateStore(directory: Self.temporaryDirectory())
+        let day = 86400.0
+        for index in 0..<(3 * 144) {  // a sample every 10 minutes for three days, keeping one day of minutes
+            store.appendHistory(HistorySample(time: Double(index) * 600, packVoltage: 13, packCurrent: 1, dalySOC: 50,
+                                              shuntVoltage: 13, shuntCurrent: 1, power: 13, calculatedSOC: 40, cellMin: 3300,
+                                              cellMax: 3310, temperatureMax: 25, load: false, balancer: false),
+                                keepMinutesFor: 1)
+        }
+        store.flush()
+        // The first day at a 60 s step: only its 24 hourly rows are left.
+        let first = store.history(from: 0, to: day - 1, step: 60)
+        #expect(first.count == 24)
+        #expect(first.allSatisfy { $0.time.truncatingRemainder(dividingBy: 3600) == 0 && $0.packVoltage == 13 })
+        // The last day still has every 10-minute sample.
+        #expect(store.history(from: 2 * day + 3600, to: 3 * day - 1, step: 60).count == 138)
+    }
 }

@@ -4,14 +4,47 @@ import os
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 
 import pytest
 
 
 def start(dalygate, state_dir, *args):
-    return subprocess.Popen([str(dalygate), "serve", "--simulate", "--state-dir", str(state_dir), *args],
+    # Port 0: the kernel picks a free port, so parallel runs and a running `make run` never collide.
+    return subprocess.Popen([str(dalygate), "serve", "--simulate", "--state-dir", str(state_dir), "--http", "127.0.0.1:0", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+class Output:
+    """A process's output, read line by line in the background so that a test can wait on a line."""
+
+    def __init__(self, process):
+        self.lines = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self.thread.start()
+
+    def _read(self, process):
+        for line in process.stdout:
+            with self.lock:
+                self.lines.append(line)
+
+    def text(self):
+        with self.lock:
+            return "".join(self.lines)
+
+    def wait_for(self, fragment, seconds=30):
+        return wait_for(lambda: fragment in self.text(), seconds)
+
+
+def wait_for(condition, seconds=30):
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
 
 
 def saved_state(state_dir):
@@ -29,13 +62,14 @@ def relay_events(state_dir):
 def test_a_simulated_day_in_a_minute_switches_both_relays(dalygate, tmp_path):
     process = start(dalygate, tmp_path, "--speed", "1440")
     try:
-        deadline = time.monotonic() + 75
         sequence = []
-        while time.monotonic() < deadline:
-            time.sleep(1)
-            sequence = [(e["output"], e["on"]) for e in relay_events(tmp_path)]
-            if ("load", False) in sequence:
-                break
+
+        def switched_off():
+            nonlocal sequence
+            if (tmp_path / "dalygate.sqlite").exists():
+                sequence = [(e["output"], e["on"]) for e in relay_events(tmp_path)]
+            return ("load", False) in sequence
+        wait_for(switched_off, seconds=75)
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
@@ -51,30 +85,29 @@ def test_a_simulated_day_in_a_minute_switches_both_relays(dalygate, tmp_path):
 def test_state_survives_kill_9(dalygate, tmp_path):
     process = start(dalygate, tmp_path, "--speed", "600")
     try:
-        deadline = time.monotonic() + 30
-        state = None
-        while time.monotonic() < deadline:
-            time.sleep(0.5)
-            state = saved_state(tmp_path)
-            if state and state["energy"]["ws"] > 1000:
-                break
-        assert state and state["energy"]["ws"] > 1000
+        # Energy counted and both relay targets and a mode set, all saved, before the kill.
+        assert wait_for(lambda: (s := saved_state(tmp_path) if (tmp_path / "dalygate.sqlite").exists() else None)
+                        and s["energy"]["ws"] > 1000, seconds=30)
     finally:
         process.kill()
         process.communicate(timeout=10)
     before = saved_state(tmp_path)
     restarted = start(dalygate, tmp_path, "--speed", "1")
+    output = Output(restarted)
     try:
-        time.sleep(2)
+        assert output.wait_for("restored energy counter, learned capacity and relay targets"), output.text()
+        # The restarted gateway has saved its own state at least once (its first save comes after the restore).
+        assert wait_for(lambda: saved_state(tmp_path) != before, seconds=30)
     finally:
         restarted.send_signal(signal.SIGTERM)
-        output, _ = restarted.communicate(timeout=20)
-    assert "restored energy counter, learned capacity and relay targets" in output, output
+        restarted.wait(timeout=20)
     after = saved_state(tmp_path)
     assert after["energy"]["maxWs"] == pytest.approx(before["energy"]["maxWs"], rel=1e-6)
-    # Two seconds of real time at 1x moves the counter by a few W·s at most: it continued, it did not restart.
+    # A few seconds of real time at 1x move the counter by a few W·s at most: it continued, it did not restart.
     assert abs(after["energy"]["ws"] - before["energy"]["ws"]) < 200
     assert after["energy"]["chargedWh"] >= before["energy"]["chargedWh"]
+    pairs = lambda flat: dict(zip(flat[::2], flat[1::2]))  # Swift encodes an enum-keyed dictionary as [key, value, ...]
+    assert pairs(after["relays"]) == pairs(before["relays"]) and pairs(after["modes"]) == pairs(before["modes"])
 
 
 def test_corrupt_state_is_a_clear_error(dalygate, tmp_path):

@@ -94,10 +94,18 @@ def test_page_shows_the_battery_and_controls_work(server, browser):
     wait.until(expected_conditions.alert_is_present()).accept()
     wait.until(lambda d: text(d, "control-result").startswith("Refused (409)"))
 
-    time.sleep(2)  # let the charts draw
+    # Every history chart drawn (Chart.js has an instance on each canvas) before the screenshot.
+    charts = ["chart-voltage", "chart-current", "chart-soc", "chart-power", "chart-spread"]
+    wait.until(lambda d: d.execute_script("return arguments[0].every((id) => window.Chart && Chart.getChart(id)"
+                                          " && Chart.getChart(id).data.labels.length > 0)", charts))
     browser.save_screenshot(str(ARTIFACTS / "status-desktop.png"))
     browser.set_window_size(390, 3300)
-    time.sleep(1)
+    # The layout (and Chart.js's resize observer) follows the new width; wait for it, with a deadline.
+    try:
+        WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.documentElement.scrollWidth") <= 390
+                                         and all(d.execute_script("return Chart.getChart(arguments[0]).width", c) <= 390 for c in charts))
+    except Exception:
+        pass
     browser.save_screenshot(str(ARTIFACTS / "status-phone.png"))
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 390, f"page is {width}px wide at phone width"

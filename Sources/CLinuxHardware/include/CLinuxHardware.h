@@ -3,6 +3,7 @@
 #ifndef CLINUXHARDWARE_H
 #define CLINUXHARDWARE_H
 
+#include <malloc.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stddef.h>

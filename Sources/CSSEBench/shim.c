@@ -1,0 +1,1 @@
+// Empty: CSSEBench is only its header.
