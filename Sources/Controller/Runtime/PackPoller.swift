@@ -97,12 +97,12 @@ final class PackPoller {
         let subject = "pack:\(pack.settings.id)"
         if pack.online == true {
             let back: [EventBody] = wasOnline == false
-                ? [.alarm(name: PackStatus.offlineAlarm, active: false, origin: subject, text: "\(label) answers again")] : []
+                ? [.alarm(name: PackStatus.offlineAlarm, active: false, origin: "gateway", text: "\(label) answers again")] : []
             return [.status(subject: subject, online: true, reason: "\(label) answers")] + back
         }
         let why = "\(label) does not answer: \(pack.error ?? "no reply")"
         return [.status(subject: subject, online: false, reason: why),
-                .alarm(name: PackStatus.offlineAlarm, active: true, origin: subject, text: why)]
+                .alarm(name: PackStatus.offlineAlarm, active: true, origin: "gateway", text: why)]
     }
 
     // MARK: The bank
