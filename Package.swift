@@ -96,7 +96,7 @@ let package = Package(
         // `make bench`: measured figures as ratios against the physical limit.
         .executableTarget(
             name: "DalyBench",
-            dependencies: ["DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator"],
+            dependencies: ["Controller", "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DalyProtocolTests", dependencies: ["DalyProtocol"], swiftSettings: swiftSettings),
