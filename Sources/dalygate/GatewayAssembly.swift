@@ -84,6 +84,11 @@ struct GatewayAssembly {
             clock = ScaledClock()
             devices = Self.linuxDevices(configuration)
         }
+        let packIDs = configuration.bank.map(\.id)
+        if !configuration.mqtt.juepiPack.isEmpty, !packIDs.contains(configuration.mqtt.juepiPack) {
+            throw fail("config key 'mqtt.juepi_pack': no pack '\(configuration.mqtt.juepiPack)'; packs: "
+                       + packIDs.joined(separator: ", "))
+        }
         do {
             controller = try ControllerService(configuration: configuration, devices: devices, clock: clock, store: store,
                                                simulated: simulate, logger: logger)

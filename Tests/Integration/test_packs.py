@@ -242,3 +242,41 @@ def test_three_packs_on_mqtt_and_home_assistant(gateway, tmp_path):
         assert "dalygate/Daly_C4V" in juepi and "dalygate/Daly_C5V" not in juepi, sorted(juepi)
     finally:
         broker.stop()
+
+
+def test_unknown_juepi_pack_is_one_line(dalygate, tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("simulation:\n  packs: 2\nmqtt:\n  juepi_pack: left\n")
+    result = subprocess.run([str(dalygate), "serve", "--simulate", "--config", str(config), "--state-dir", str(tmp_path),
+                             "--http", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "config key 'mqtt.juepi_pack': no pack 'left'; packs: pack1, pack2" in result.stderr
+
+
+def sse_events(base, seconds, stop):
+    """(event, data) pairs from GET /api/v1/events until `stop(events)` or `seconds` pass."""
+    events, name = [], None
+    deadline = time.monotonic() + seconds
+    with urllib.request.urlopen(base + "/api/v1/events", timeout=seconds) as stream:
+        for raw in stream:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:") and name:
+                events.append((name, json.loads(line[5:])))
+                if stop(events):
+                    break
+            if time.monotonic() > deadline:
+                break
+    return events
+
+
+def test_sse_state_carries_the_packs_and_a_status_event_tells_of_a_dead_pack(gateway):
+    g = gateway(THREE + '  device_faults: ["bms3:dead@60"]\n')
+
+    def done(events):
+        return any(n == "status" and d["subject"] == "pack:pack3" and not d["online"] for n, d in events)
+    events = sse_events(g.base, 30, done)
+    states = [d for n, d in events if n == "state"]
+    assert states and states[0]["packs_total"] == 3 and len(states[0]["packs"]) == 3
+    dead = [d for n, d in events if n == "status" and d["subject"] == "pack:pack3"]
+    assert dead and dead[-1]["online"] is False and "Pack 3" in dead[-1]["reason"]
