@@ -14,7 +14,6 @@ final class ControllerLoop: @unchecked Sendable {
     private var displayEnabled = false
     private var displayLines: [String] = []
     private var lastTickUptime: Double?
-    private var lastBMSOpenAttempt = ContinuousClock.now - .seconds(3600)
     private var lastSave = ContinuousClock.now
     private var lastHistoryMinute: Int?
     private var lastBMSError: String?
@@ -25,8 +24,6 @@ final class ControllerLoop: @unchecked Sendable {
     private var switchCounts: [Output: Int] = [:]
     /// Every pack's BMS port and last reading; the bank it makes is the automation's BMS.
     private let bank: PackPoller
-
-    static let reopenInterval = Duration.seconds(10)
 
     init(core: ControllerCore, devices: DeviceSet, configuration: GatewayConfiguration) {
         self.core = core

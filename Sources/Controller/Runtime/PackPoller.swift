@@ -31,7 +31,7 @@ final class PackPoller {
         if devices.bmsBuses.isEmpty {
             // The top-level `bms:`: one pack, the client the device set opened (or will open).
             let open = devices.openBMS
-            owners = [BMSPortOwner(path: bank.first?.bms.port ?? "", packs: [0], clients: devices.bms.map { [$0] },
+            owners = [BMSPortOwner(path: devices.bms?.port.path ?? bank.first?.bms.port ?? "", packs: [0], clients: devices.bms.map { [$0] },
                                    open: open.map { open in { [try open()] } })]
         } else {
             owners = devices.bmsBuses.map { bus in
