@@ -93,7 +93,8 @@ final class ControllerLoop: @unchecked Sendable {
     }
 
     private func pollBMS(service: ControllerService) -> (DalyReading?, String?) {
-        let uptime = service.clock.uptime()
+        // The tick's own time, so that a pack polled this tick is 0 s old in this tick's snapshot.
+        let uptime = lastTickUptime ?? service.clock.uptime()
         let (events, notes) = bank.poll(at: uptime)
         for note in notes { service.logger.info("\(note)") }
         for event in events { service.emit(event, at: uptime) }
