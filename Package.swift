@@ -100,7 +100,7 @@ let package = Package(
         .target(name: "CSSEBench"),
         .executableTarget(
             name: "DalyBench",
-            dependencies: ["DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "CSSEBench"],
+            dependencies: ["Controller", "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "CSSEBench"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DalyProtocolTests", dependencies: ["DalyProtocol"], swiftSettings: swiftSettings),

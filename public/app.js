@@ -43,7 +43,7 @@ function render(state) {
   $("clock").textContent = `${state.simulated ? "simulated " : ""}${new Date(state.time).toLocaleString()}`;
   $("subtitle").textContent = `${bms && bms.cells ? bms.cells.count + "S " : ""}LiFePO4 · ${state.load_policy}${state.simulated ? " · simulation" : ""}`;
 
-  renderCells(bms);
+  renderCells(typeof renderPacks === "function" ? renderPacks(state) : bms);
   renderOutputs(state);
   renderAlarms(state);
   $("oled-text").textContent = state.display.enabled ? state.display.lines.join(" / ") : "Display off";

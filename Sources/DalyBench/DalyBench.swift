@@ -32,6 +32,7 @@ struct DalyBench {
             }
         }
         try BusBenchmark.report(rounds: polls)
+        try UARTBenchmark.report(rounds: polls)
         let rate = try CodecBenchmark(frames: 2_000_000).run()
         print("\n## Codec\n")
         print("Scanner + typed decode: \(Int(rate)) frames/s; the wire delivers at most \(fixed(9600.0 / 10 / 13, 1))"

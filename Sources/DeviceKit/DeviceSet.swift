@@ -9,11 +9,14 @@ public struct DeviceSet: @unchecked Sendable {
     public var shunt: INA226?
     public var oled: SSD1306?
     public var relays: RelayBoard?
+    /// The bank's BMS ports when there are several packs (empty: the one BMS above is the bank).
+    public var bmsBuses: [BMSBus] = []
     /// Why a device is missing, for the log and /healthz.
     public var problems: [String] = []
 
     public init(bms: DalyClient? = nil, openBMS: (@Sendable () throws -> DalyClient)? = nil, shunt: INA226? = nil,
-                oled: SSD1306? = nil, relays: RelayBoard? = nil, problems: [String] = []) {
+                oled: SSD1306? = nil, relays: RelayBoard? = nil, problems: [String] = [], bmsBuses: [BMSBus] = []) {
+        self.bmsBuses = bmsBuses
         self.bms = bms
         self.openBMS = openBMS
         self.shunt = shunt

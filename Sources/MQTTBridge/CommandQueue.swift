@@ -40,6 +40,7 @@ public struct CommandQueue: Sendable {
         case .setBMSSOC: "soc"
         case .resetEnergy: "reset-energy"
         case .resetLearnedCapacity: "reset-capacity"
+        case .pack(let id, let command): "pack:\(id):\(command.summary)"
         }
     }
 

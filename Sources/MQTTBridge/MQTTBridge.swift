@@ -17,6 +17,7 @@ public final class MQTTBridge: Sendable {
     let juepi: JuepiTopics
     let json: JSONTopics
     let discovery: HomeAssistantDiscovery
+    let packTopics: PackTopics
     private let client: Mutex<MosquittoClient?> = Mutex(nil)
     private let inbox: Mutex<Deque<MosquittoEvent>> = Mutex([])
     private let wake = DispatchSemaphore(value: 0)
@@ -41,6 +42,7 @@ public final class MQTTBridge: Sendable {
         juepi = JuepiTopics(prefix: settings.prefix)
         json = JSONTopics(prefix: settings.jsonPrefix)
         discovery = HomeAssistantDiscovery(discoveryPrefix: settings.discoveryPrefix, topics: json, nodeID: settings.clientID)
+        packTopics = PackTopics(prefix: settings.jsonPrefix, juepiPack: settings.juepiPack)
         _ = try BrokerAddress(parsing: settings.url)
     }
 
@@ -118,11 +120,12 @@ public final class MQTTBridge: Sendable {
                 cadence.lastStateSequence = snapshot.sequence
                 cadence.lastStateTime = Date()
                 publish(json.state, snapshot.json)
+                for (topic, payload) in packTopics.states(snapshot) { publish(topic, payload) }
             }
             if settings.juepiTopics {
                 if snapshot.uptime - cadence.lastDataUptime >= 120 {
                     cadence.lastDataUptime = snapshot.uptime
-                    for (topic, payload) in juepi.dataBlock(snapshot) { publish(topic, payload) }
+                    for (topic, payload) in juepi.dataBlock(packTopics.juepiView(snapshot)) { publish(topic, payload) }
                 }
                 // As the firmware: Calc_AvgP goes out when a slot closes, with the average that close produced.
                 if snapshot.averageSlotsClosed > cadence.lastSlotsClosed {
@@ -174,15 +177,19 @@ public final class MQTTBridge: Sendable {
                                                         temperatureSensors: bms?.status?.temperatureSensorCount ?? 1) {
                 publish(topic, payload)
             }
+            let packs = PackDiscovery(discoveryPrefix: settings.discoveryPrefix, topics: packTopics, statusTopic: json.status,
+                                      nodeID: settings.clientID)
+            for (topic, payload) in packs.documents(controller.snapshot?.packs ?? PackDiscovery.configured(controller.configuration)) { publish(topic, payload) }
         }
         if let snapshot = controller.snapshot {
             if settings.json {
                 publish(json.state, snapshot.json)
+                for (topic, payload) in packTopics.states(snapshot) { publish(topic, payload) }
                 cadence.lastStateSequence = snapshot.sequence
                 cadence.lastStateTime = Date()
             }
             if settings.juepiTopics {
-                for (topic, payload) in juepi.dataBlock(snapshot) { publish(topic, payload) }
+                for (topic, payload) in juepi.dataBlock(packTopics.juepiView(snapshot)) { publish(topic, payload) }
                 cadence.lastDataUptime = snapshot.uptime
                 for output in [Output.load, .balancer] {
                     if let (topic, payload) = juepi.relayWriteBack(output, on: snapshot.relays[output] ?? false),

@@ -15,7 +15,8 @@ struct GatewayAssembly {
     let controller: ControllerService
     let services: [any Service]
 
-    init(configuration: GatewayConfiguration, simulate: Bool, store: StateStore, logger: Logger) throws {
+    init(configuration given: GatewayConfiguration, simulate: Bool, store: StateStore, logger: Logger) throws {
+        var configuration = given
         let clock: ScaledClock
         let devices: DeviceSet
         var services: [any Service] = []
@@ -58,6 +59,9 @@ struct GatewayAssembly {
             settings.displaySwitchLine = configuration.panel.displaySwitchLine
             settings.oledHeight = configuration.panel.oledHeight
             settings.shuntOhms = configuration.shunt.shuntOhms
+            (configuration, settings.packs) = try SimulatedPacks.bank(configuration)
+            settings.rs485 = sim.bus == "rs485"
+            try SimulatedPacks.check(settings.deviceFaults, packs: settings.packs)
             let hardware: SimulatedHardwareSet
             do {
                 hardware = try SimulatedHardwareSet(settings: settings)
@@ -80,6 +84,11 @@ struct GatewayAssembly {
         } else {
             clock = ScaledClock()
             devices = Self.linuxDevices(configuration)
+        }
+        let packIDs = configuration.bank.map(\.id)
+        if !configuration.mqtt.juepiPack.isEmpty, !packIDs.contains(configuration.mqtt.juepiPack) {
+            throw fail("config key 'mqtt.juepi_pack': no pack '\(configuration.mqtt.juepiPack)'; packs: "
+                       + packIDs.joined(separator: ", "))
         }
         do {
             controller = try ControllerService(configuration: configuration, devices: devices, clock: clock, store: store,
@@ -145,7 +154,10 @@ struct GatewayAssembly {
             DalyClient(port: try TermiosSerialPort(path: bmsPath), configuration: clientConfiguration)
         }
         var bms: DalyClient?
-        do { bms = try openBMS() } catch { problems.append("BMS: \(error) (retrying every 10 s)") }
+        let buses = configuration.packs.isEmpty ? [] : LinuxBMSBuses.buses(configuration, client: board)
+        if buses.isEmpty {
+            do { bms = try openBMS() } catch { problems.append("BMS: \(error) (retrying every 10 s)") }
+        }
         var shunt: INA226?
         var oled: SSD1306?
         if let bus = Result(catching: { () throws(I2CError) in try LinuxI2CBus(path: configuration.shunt.i2c) }).get(problems: &problems, "INA226") {
@@ -170,7 +182,8 @@ struct GatewayAssembly {
         } catch {
             problems.append("relays: \(error)")
         }
-        return DeviceSet(bms: bms, openBMS: openBMS, shunt: shunt, oled: oled, relays: relays, problems: problems)
+        return DeviceSet(bms: bms, openBMS: buses.isEmpty ? openBMS : nil, shunt: shunt, oled: oled, relays: relays,
+                         problems: problems, bmsBuses: buses)
     }
 }
 

@@ -15,7 +15,7 @@ struct DeviceFaultTests {
     }
 
     @Test("bad entries get one clear line", arguments: [
-        ("bms2:dead", "the simulation has one BMS pack (bms or bms1), not pack 2"),
+        ("bms9:dead", "pack 9 is out of range: bms1...bms8"),
         ("relay:dead", "unknown device 'relay'; devices: shunt, bms (or bmsN for pack N), load, balancer, display"),
         ("load:sleep", "unknown kind 'sleep' for load; kinds: dead, stuck"),
         ("shunt:dead@soon", "'soon' after '@' is not a number of seconds >= 0"),
@@ -81,5 +81,25 @@ struct DeviceFaultTests {
         defer { hardware.stop() }
         let oled = try #require(try hardware.devices(client: .init(), shunt: .init()).oled)
         #expect(throws: I2CError.self) { try oled.initialize() }
+    }
+}
+
+@Suite("Simulated device faults on a bank")
+struct BankDeviceFaultTests {
+    @Test("bmsN addresses pack N of the bank", arguments: [("bms2:dead@300", 2), ("BMS8:stuck", 8), ("bms1:dead", 1)])
+    func addressesPack(text: String, pack: Int) throws {
+        #expect(try DeviceFault(parsing: text).device == .bms(pack: pack))
+    }
+
+    @Test("bms2:dead puts only pack 2's board to sleep; packs 1 and 3 keep answering")
+    func deadPackSleepsAlone() throws {
+        var settings = SimulatedHardwareSet.Settings()
+        settings.packs = 3
+        settings.speed = 100
+        settings.deviceFaults = [try DeviceFault(parsing: "bms2:dead")]
+        let hardware = try SimulatedHardwareSet(settings: settings)
+        defer { hardware.stop() }
+        let bank = try #require(hardware.bank)
+        #expect(bank.links.map { $0.bms.state(board: $0.board).asleep } == [false, true, false])
     }
 }

@@ -71,6 +71,9 @@ extension ControllerCore {
             energy.ws = min(energy.ws, energy.maxWs)
             energy.soc = energy.ws / energy.maxWs * 100
             return (.executed, [])
+        case .pack:
+            // One pack's writes bypass the bank's automation: the controller loop hands them to its pack poller.
+            return (.rejected("per-pack commands are executed by the controller loop"), [])
         }
     }
 

@@ -70,6 +70,9 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
     public var disableLoadSOC = 0.0
     public var highPVAveragePower = 30.0
     public var highPVEnableLoadSOC = 85.0
+    /// With several packs: a pack that does not answer makes the bank's BMS data stale (the fail-safes then act)
+    /// when true; when false the bank is the packs that answer.
+    public var requireAllPacks = true
 
     public init() {}
 
@@ -105,6 +108,7 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
         case disableLoadSOC = "v111_disable_load_soc_pct"
         case highPVAveragePower = "v111_high_pv_avg_power_w"
         case highPVEnableLoadSOC = "v111_high_pv_enable_load_soc_pct"
+        case requireAllPacks = "require_all_packs"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -142,6 +146,7 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
         disableLoadSOC = try c.value(.disableLoadSOC, or: d.disableLoadSOC)
         highPVAveragePower = try c.value(.highPVAveragePower, or: d.highPVAveragePower)
         highPVEnableLoadSOC = try c.value(.highPVEnableLoadSOC, or: d.highPVEnableLoadSOC)
+        requireAllPacks = try c.value(.requireAllPacks, or: d.requireAllPacks)
         try validate()
     }
 

@@ -48,6 +48,10 @@ public struct SimulationSettings: Codable, Equatable, Sendable {
     public var bmsFaults: [String] = []
     /// Device faults, `DEVICE:KIND[@SECONDS]` (`serve --sim-fault`): e.g. `shunt:dead@900`, `load:stuck`.
     public var deviceFaults: [String] = []
+    /// Packs in parallel (1...8), each a simulated Daly BMS with its own capacity and internal resistance.
+    public var packs = 1
+    /// `uart`: each simulated pack on its own pseudo-terminal; `rs485`: all on one, as boards 1...N of one bus.
+    public var bus = "uart"
 
     public init() {}
 
@@ -61,6 +65,7 @@ public struct SimulationSettings: Codable, Equatable, Sendable {
         case bmsDeadband = "bms_deadband_a"
         case bmsFaults = "bms_faults"
         case deviceFaults = "device_faults"
+        case packs, bus
     }
 
     public init(from decoder: any Decoder) throws {
@@ -77,6 +82,12 @@ public struct SimulationSettings: Codable, Equatable, Sendable {
         bmsDeadband = try c.value(.bmsDeadband, or: d.bmsDeadband)
         bmsFaults = try c.value(.bmsFaults, or: d.bmsFaults)
         deviceFaults = try c.value(.deviceFaults, or: d.deviceFaults)
+        packs = try c.value(.packs, or: d.packs)
+        bus = try c.value(.bus, or: d.bus)
+        guard (1...8).contains(packs) else { throw ConfigurationError(key: "simulation.packs", message: "must be 1...8") }
+        guard ["uart", "rs485"].contains(bus) else {
+            throw ConfigurationError(key: "simulation.bus", message: "must be uart (a pseudo-terminal per pack) or rs485 (one bus)")
+        }
         guard speed > 0 && speed <= 100_000 else { throw ConfigurationError(key: "simulation.speed", message: "must be 0...100000") }
         guard bmsDeadband >= 0 else { throw ConfigurationError(key: "simulation.bms_deadband_a", message: "must not be negative") }
         guard (1...48).contains(cells) else { throw ConfigurationError(key: "simulation.cells", message: "must be 1...48") }

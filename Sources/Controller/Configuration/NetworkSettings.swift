@@ -99,6 +99,8 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
     public var json = true
     public var discovery = true
     public var discoveryPrefix = "homeassistant/"
+    /// The pack whose cells juepi's `Daly_C<n>V` topics carry (its id; empty: the bank's first pack).
+    public var juepiPack = ""
 
     public init() {}
 
@@ -111,6 +113,7 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
         case juepiTopics = "juepi_topics"
         case jsonPrefix = "json_prefix"
         case discoveryPrefix = "discovery_prefix"
+        case juepiPack = "juepi_pack"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -131,6 +134,7 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
         json = try c.value(.json, or: d.json)
         discovery = try c.value(.discovery, or: d.discovery)
         discoveryPrefix = try c.value(.discoveryPrefix, or: d.discoveryPrefix)
+        juepiPack = try c.value(.juepiPack, or: d.juepiPack)
         guard prefix.isEmpty || prefix.hasSuffix("/") else {
             throw ConfigurationError(key: "mqtt.prefix", message: "must end with '/' (like juepi's TOPTREE)")
         }

@@ -10,6 +10,8 @@ public enum ControlCommand: Equatable, Sendable {
     case resetEnergy
     /// max Ws back to the configured estimate (BAT_ESTIMATED_WS).
     case resetLearnedCapacity
+    /// A write to one pack of the bank, by its id.
+    case pack(String, PackCommand)
 
     /// The output the command switches, if any.
     public var output: Output? {
@@ -28,6 +30,7 @@ public enum ControlCommand: Equatable, Sendable {
         case .setBMSSOC(let percent): "set BMS SOC to \(percent) %"
         case .resetEnergy: "reset the energy counter"
         case .resetLearnedCapacity: "reset the learned capacity"
+        case .pack(let id, let command): "pack \(id): \(command.summary)"
         }
     }
 }

@@ -38,6 +38,10 @@ public struct Snapshot: Sendable {
     public var socGap: Double?
     /// Power-average slots closed since start: juepi's Calc_AvgP goes out when this grows.
     public var averageSlotsClosed: UInt64 = 0
+    /// Every pack of the bank, in configuration order (one for the top-level `bms:`); `bms` is their bank.
+    public var packs: [PackStatus] = []
+    /// The packs' active BMS alarms, each with its pack (in a bank of several packs).
+    public var packAlarms: [PackAlarm] = []
     public private(set) var json: [UInt8] = []
 
     /// What the OLED shows.
@@ -60,7 +64,7 @@ public struct Snapshot: Sendable {
                 changes: [Output: OutputChange], relaysAvailable: Bool, display: DisplaySnapshot, gatewayAlarms: [String],
                 bmsStatistics: DalyClientStatistics? = nil, lastPollSeconds: Double? = nil, switchCounts: [Output: Int] = [:],
                 alarmsRaised: [String: Double] = [:], inputs: InputHealth = InputHealth(), socGap: Double? = nil,
-                averageSlotsClosed: UInt64 = 0) {
+                averageSlotsClosed: UInt64 = 0, packs: [PackStatus] = [], packAlarms: [PackAlarm] = []) {
         self.sequence = sequence
         self.time = time
         self.uptime = uptime
@@ -87,6 +91,8 @@ public struct Snapshot: Sendable {
         self.inputs = inputs
         self.socGap = socGap
         self.averageSlotsClosed = averageSlotsClosed
+        self.packs = packs
+        self.packAlarms = packAlarms
         self.json = Array((try? Self.encoder.encode(StateDocument(self))) ?? Data("{}".utf8))
     }
 
@@ -132,7 +138,11 @@ struct StateDocument: Encodable {
     }
     struct Display: Encodable { let enabled: Bool, page: Int, lines: [String] }
     struct Alarms: Encodable { let bms: [String], gateway: [String], details: [AlarmDetail] }
-    struct AlarmDetail: Encodable { let name: String, origin: String, text: String, since: String? }
+    struct AlarmDetail: Encodable {
+        let name: String, origin: String, text: String, since: String?
+        /// The pack that raised it, in a bank of several packs (left out for one pack).
+        var pack: String?
+    }
 
     let time: String
     let uptime_s: Double
@@ -152,6 +162,9 @@ struct StateDocument: Encodable {
     let display: Display
     let alarms: Alarms
     let inputs: Inputs
+    let packs: [PackDocument]
+    let packs_online: Int
+    let packs_total: Int
 
     init(_ s: Snapshot) {
         time = s.time.formatted(.iso8601)
@@ -187,11 +200,14 @@ struct StateDocument: Encodable {
         self.outputs = outputs
         display = Display(enabled: s.display.enabled, page: s.display.page, lines: s.display.lines)
         let bmsAlarms = s.bms?.alarms?.active ?? []
-        let details = bmsAlarms.map { ($0, "bms") } + s.gatewayAlarms.map { ($0, "gateway") }
+        let details = Self.unpackedAlarms(s, bmsAlarms)
         alarms = Alarms(bms: bmsAlarms, gateway: s.gatewayAlarms, details: details.map { name, origin in
             AlarmDetail(name: name, origin: origin, text: AlarmText.sentence(name),
                         since: s.alarmsRaised[name].map { s.time.addingTimeInterval($0 - s.uptime).formatted(.iso8601) })
-        })
+        } + Self.packAlarmDetails(s))
+        packs = s.packs.map(PackDocument.init)
+        packs_online = s.packsOnline
+        packs_total = s.packs.count
     }
 }
 

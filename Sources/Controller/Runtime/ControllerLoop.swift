@@ -14,7 +14,6 @@ final class ControllerLoop: @unchecked Sendable {
     var displayEnabled = false
     var displayLines: [String] = []
     private var lastTickUptime: Double?
-    private var lastBMSOpenAttempt = ContinuousClock.now - .seconds(3600)
     private var lastSave = ContinuousClock.now
     private var lastHistoryMinute: Int?
     private var lastBMSError: String?
@@ -23,13 +22,14 @@ final class ControllerLoop: @unchecked Sendable {
     private var relaysFailed = false
     private var lastPollSeconds: Double?
     private var switchCounts: [Output: Int] = [:]
-
-    static let reopenInterval = Duration.seconds(10)
+    /// Every pack's BMS port and last reading; the bank it makes is the automation's BMS.
+    private let bank: PackPoller
 
     init(core: ControllerCore, devices: DeviceSet, configuration: GatewayConfiguration) {
         self.core = core
         self.devices = devices
         self.configuration = configuration
+        bank = PackPoller(bank: configuration.bank, devices: devices, automation: configuration.automation)
         rotation = DisplayRotation(interval: configuration.panel.pageSeconds)
         framebuffer = MonochromeFramebuffer(width: 128, height: configuration.panel.oledHeight)
     }
@@ -57,6 +57,7 @@ final class ControllerLoop: @unchecked Sendable {
             let after = service.clock.uptime()
             if nextTick < after { nextTick = after }
         }
+        bank.stop()
         service.store?.saveState(core.persistent)
         for pending in service.takeCommands() {
             service.settle(pending, .unavailable("the controller is stopping"), service.snapshot)
@@ -92,33 +93,15 @@ final class ControllerLoop: @unchecked Sendable {
     }
 
     private func pollBMS(service: ControllerService) -> (DalyReading?, String?) {
-        if devices.bms == nil, let open = devices.openBMS, lastBMSOpenAttempt.duration(to: .now) >= Self.reopenInterval {
-            lastBMSOpenAttempt = .now
-            do {
-                devices.bms = try open()
-                service.logger.info("BMS port opened")
-            } catch {
-                lastBMSError = "\(error)"
-            }
-        }
-        guard let client = devices.bms else { return (nil, lastBMSError ?? "BMS port not open") }
-        let started = ContinuousClock.now
-        defer {
-            let (seconds, attoseconds) = started.duration(to: .now).components
-            lastPollSeconds = Double(seconds) + Double(attoseconds) / 1e18
-        }
-        do {
-            let reading = try client.poll()
-            lastBMSError = nil
-            return (reading, nil)
-        } catch {
-            lastBMSError = error.description
-            if error.kind == .io {
-                service.logger.warning("BMS port failed, reopening: \(error)")
-                devices.bms = nil
-            }
-            return (nil, error.description)
-        }
+        // The tick's own time, so that a pack polled this tick is 0 s old in this tick's snapshot.
+        let uptime = lastTickUptime ?? service.clock.uptime()
+        let (events, notes) = bank.poll(at: uptime)
+        for note in notes { service.logger.info("\(note)") }
+        for event in events { service.emit(event, at: uptime) }
+        lastPollSeconds = bank.lastRoundSeconds
+        let (reading, error) = bank.bankInput(at: uptime)
+        lastBMSError = error
+        return (reading, error)
     }
 
     // MARK: Actions and commands
@@ -184,18 +167,20 @@ final class ControllerLoop: @unchecked Sendable {
     }
 
     private func writeBMS(service: ControllerService, _ body: (DalyClient) throws(DalyClientError) -> Void) -> CommandOutcome {
-        guard let client = devices.bms else { return .unavailable("BMS port not open") }
-        do {
-            try body(client)
-            return .executed
-        } catch {
-            return .unavailable(error.description)
-        }
+        bank.write(pack: nil, body)
     }
 
     private func handle(_ pending: ControllerService.Pending, service: ControllerService) {
         let uptime = service.clock.uptime()
         let request = pending.request
+        if case .pack(let id, let command) = request.command {
+            guard let index = bank.index(of: id) else {
+                return finish(pending, .rejected("no pack '\(id)'"), uptime: uptime, service: service, accepted: false)
+            }
+            service.emit(.command(id: request.id, summary: request.command.summary, source: request.source, status: "accepted",
+                                  reason: nil), at: uptime)
+            return finish(pending, bank.execute(command, pack: index), uptime: uptime, service: service)
+        }
         if case .switchOutput(let output, _) = request.command, output.isRelay, devices.relays == nil {
             return finish(pending, .unavailable("relays unavailable: \(configuration.panel.gpioChip) is not open"),
                           uptime: uptime, service: service, accepted: false)
@@ -245,9 +230,10 @@ final class ControllerLoop: @unchecked Sendable {
             energy: core.energy, relays: core.relays, modes: core.modes, changes: core.lastChange,
             relaysAvailable: devices.relays != nil && !relaysFailed,
             display: .init(enabled: displayEnabled, page: rotation.page, lines: displayLines, framebuffer: framebuffer),
-            gatewayAlarms: core.gatewayAlarms, bmsStatistics: devices.bms?.statistics,
+            gatewayAlarms: core.gatewayAlarms + bank.gatewayAlarms, bmsStatistics: bank.statistics,
             lastPollSeconds: lastPollSeconds, switchCounts: switchCounts, alarmsRaised: core.alarmsRaised,
-            inputs: core.inputHealth, socGap: core.socGap, averageSlotsClosed: core.averageSlotsClosed)
+            inputs: core.inputHealth, socGap: core.socGap, averageSlotsClosed: core.averageSlotsClosed,
+            packs: bank.statuses(at: uptime), packAlarms: bank.packAlarms(at: uptime))
     }
 
     private func persist(_ snapshot: Snapshot, service: ControllerService) {

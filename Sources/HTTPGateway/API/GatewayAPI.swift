@@ -130,6 +130,7 @@ public final class GatewayAPI: Sendable {
         router.add("POST", "/api/v1/energy/reset-capacity") { [unowned self] request, _ in
             write(request) { body throws(Problem) in try CommandParsing.empty(body, .resetLearnedCapacity) }
         }
+        addPackRoutes(to: &router)
         router.add("GET", "/healthz") { [unowned self] _, _ in health() }
         router.add("GET", "/metrics") { [unowned self] _, _ in
             .text(metrics.render(snapshot: controller.snapshot, ticks: controller.tickCount), type: "text/plain; version=0.0.4; charset=utf-8")
@@ -148,7 +149,7 @@ public final class GatewayAPI: Sendable {
 
     /// A write: origin, token (with back-off), JSON content type, parse, then the controller's inbox on a worker
     /// thread.
-    private func write(_ request: HTTPRequest, _ parse: @escaping @Sendable ([UInt8]) throws(Problem) -> ControlCommand) -> HTTPResponse {
+    func write(_ request: HTTPRequest, _ parse: @escaping @Sendable ([UInt8]) throws(Problem) -> ControlCommand) -> HTTPResponse {
         if let problem = browserGuard.checkOrigin(request) { return problem.response }
         if !token.isEmpty {
             let now = ProcessInfo.processInfo.systemUptime

@@ -2,7 +2,7 @@
 public enum SimulatedDevice: Equatable, Sendable, CustomStringConvertible {
     /// The INA226 shunt monitor on I2C.
     case shunt
-    /// A Daly BMS; pack 1 is the only one the simulation has today.
+    /// A Daly BMS: pack 1...8 of the simulated bank (`bms` alone is pack 1).
     case bms(pack: Int)
     /// The load relay's GPIO line (SSR1).
     case load
@@ -82,8 +82,8 @@ public struct DeviceFault: Equatable, Sendable, CustomStringConvertible {
             guard deviceName.hasPrefix("bms"), let pack = Int(deviceName.dropFirst(3)), pack >= 1 else {
                 throw DeviceFaultError(text: text, problem: "unknown device '\(deviceName)'; devices: \(Self.deviceNames)")
             }
-            guard pack == 1 else {
-                throw DeviceFaultError(text: text, problem: "the simulation has one BMS pack (bms or bms1), not pack \(pack)")
+            guard DeviceFault.packRange.contains(pack) else {
+                throw DeviceFaultError(text: text, problem: "pack \(pack) is out of range: bms1...bms\(DeviceFault.packRange.upperBound)")
             }
             device = .bms(pack: pack)
         }
@@ -103,6 +103,9 @@ public struct DeviceFault: Equatable, Sendable, CustomStringConvertible {
         }
         self.init(device: device, kind: kind, atSeconds: seconds)
     }
+
+    /// The packs `simulation.packs` can simulate.
+    public static let packRange = 1...8
 
     static let deviceNames = "shunt, bms (or bmsN for pack N), load, balancer, display"
 

@@ -25,11 +25,17 @@ public final class SimulatedHardwareSet: Sendable {
         public var displaySwitchLine: UInt32 = 7
         public var oledHeight = 32
         public var shuntOhms = 0.002
+        /// Packs in parallel (``SimulatedBank``); 1 is the single BMS of old.
+        public var packs = 1
+        /// The packs as boards of one RS485 bus instead of a pseudo-terminal each.
+        public var rs485 = false
         public init() {}
     }
 
     public let settings: Settings
     public let bms: SimulatedDalyBMS
+    /// The packs when there are several (then `bms` is pack 1's BMS, or their bus).
+    public let bank: SimulatedBank?
     public let peripherals: SimulatedPeripherals
     private let world: Mutex<(world: BatteryWorld, coupling: WorldCoupling)>
     private let wake: WakePipe
@@ -57,8 +63,15 @@ public final class SimulatedHardwareSet: Sendable {
         var coupling = WorldCoupling(startSOC: settings.startSOC)
         coupling.bmsCurrentDeadband = settings.bmsCurrentDeadband
         coupling.apply(&world, to: &state, seconds: 0)
-        bms = try SimulatedDalyBMS(linkPath: linkPath, state: state, configuration: SimulatedDalyBMSConfiguration(
-            speed: settings.speed, faults: settings.bmsFaults))
+        if settings.packs > 1 {
+            let bank = try SimulatedBank(settings: settings, linkPath: linkPath)
+            self.bank = bank
+            bms = bank.links[0].bms
+        } else {
+            bank = nil
+            bms = try SimulatedDalyBMS(linkPath: linkPath, state: state, configuration: SimulatedDalyBMSConfiguration(
+                speed: settings.speed, faults: settings.bmsFaults))
+        }
         peripherals = SimulatedPeripherals(shuntOhms: settings.shuntOhms, oledHeight: settings.oledHeight)
         peripherals.ina226.setMeasurement(busVoltage: world.packVoltage, current: world.current)
         // The display switch is "on" in the simulation, so the OLED pages rotate.
@@ -97,6 +110,9 @@ public final class SimulatedHardwareSet: Sendable {
             peripherals.gpio.setFault(settings.loadLine, lineFault)
         case .balancer:
             peripherals.gpio.setFault(settings.balancerLine, lineFault)
+        case .bms(let pack) where bank != nil:
+            bank?.strike(pack: pack, fault.kind)
+            faults.withLock { state in if !state.active.contains(fault) { state.active.append(fault) } }
         case .bms:
             let rules = faults.withLock { state -> [DalyFaultRule] in
                 switch fault.kind {
@@ -143,6 +159,11 @@ public final class SimulatedHardwareSet: Sendable {
     public func step(seconds: Double, hour: Double) {
         let loadOn = peripherals.gpio.outputLevel(settings.loadLine)
         let balancerOn = peripherals.gpio.outputLevel(settings.balancerLine)
+        if let bank {
+            let (voltage, current) = bank.step(seconds: seconds, hour: hour, loadOn: loadOn, balancerOn: balancerOn)
+            peripherals.ina226.setMeasurement(busVoltage: voltage, current: current)
+            return
+        }
         let bmsFrozen = faults.withLock { $0.bmsFrozen }
         let (voltage, current) = world.withLock { w -> (Double, Double) in
             w.world.step(seconds: seconds, hour: hour, loadOn: loadOn, balancerOn: balancerOn)
@@ -161,7 +182,6 @@ public final class SimulatedHardwareSet: Sendable {
     /// INA226 (configured) and SSD1306 on the simulated I2C bus, the relay board on the simulated GPIO chip.
     /// A device that a fault killed at start is left out with its reason in `problems`, as on Linux.
     public func devices(client: DalyClientConfiguration, shunt: INA226Configuration, oledAddress: UInt8 = 0x3C) throws -> DeviceSet {
-        let port = try TermiosSerialPort(path: bmsDevicePath)
         var problems: [String] = []
         var relays: RelayBoard?
         do {
@@ -175,18 +195,24 @@ public final class SimulatedHardwareSet: Sendable {
             problems.append("INA226: \(error)")
             ina = nil
         }
-        return DeviceSet(bms: DalyClient(port: port, configuration: client), shunt: ina,
-                         oled: SSD1306(bus: peripherals.i2c, address: oledAddress, height: settings.oledHeight), relays: relays,
+        let oled = SSD1306(bus: peripherals.i2c, address: oledAddress, height: settings.oledHeight)
+        if let bank {
+            return DeviceSet(shunt: ina, oled: oled, relays: relays, problems: problems, bmsBuses: bank.buses(client: client))
+        }
+        let port = try TermiosSerialPort(path: bmsDevicePath)
+        return DeviceSet(bms: DalyClient(port: port, configuration: client), shunt: ina, oled: oled, relays: relays,
                          problems: problems)
     }
 
     public func stop() {
         guard let running = thread.withLock({ t -> OwnedThread? in defer { t = nil }; return t }) else {
             bms.stop()
+            bank?.stop()
             return
         }
         wake.signal()
         running.join()
         bms.stop()
+        bank?.stop()
     }
 }
