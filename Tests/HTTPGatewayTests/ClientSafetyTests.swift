@@ -128,10 +128,23 @@ struct LimitTests {
         let network = try ListenAddress(parsing: "0.0.0.0:8080")
         let loopback = try ListenAddress(parsing: "127.0.0.1:8080")
         #expect(TokenPolicy.refusal(token: "", address: loopback) == nil)
-        for weak in ["", "short", "change-me", "ChangeMe", "secret", "password", "passw0rd", "aaaaaaaaaaaaaaaaaaaaaa", "change-me-please-now"] {
+        for weak in ["", "short", "change-me", "ChangeMe", "secret", "password", "passw0rd", "aaaaaaaaaaaaaaaaaaaaaa", "change-me-please-now",
+                     "passwordpassword", "secretsecretsecret", "1234567890123456", "9876543210987654",
+                     "abcabcabcabcabcabc", "abcdefghijklmnopq"] {
             #expect(TokenPolicy.refusal(token: weak, address: network) != nil, "\(weak)")
         }
         #expect(TokenPolicy.refusal(token: "Zq3v-8fJxkP2_LmW0rTy", address: network) == nil)
+    }
+
+    @Test("the bearer scheme is case-insensitive and spaced freely; other schemes and empty tokens give none")
+    func bearerHeader() {
+        for header in ["Bearer abc", "bearer abc", "BEARER  abc", "\tBearer\tabc ", "Bearer abc  "] {
+            #expect(TokenCheck.bearerToken(from: header) == "abc", "\(header)")
+        }
+        for header in ["Basic abc", "Bearer", "Bearer   ", "Bearerabc", "", "abc"] {
+            #expect(TokenCheck.bearerToken(from: header) == nil, "\(header)")
+        }
+        #expect(TokenCheck.bearerToken(from: "Bearer a b") == "a b")
     }
 
     @Test("metrics labels come from fixed sets whatever the method")

@@ -292,7 +292,7 @@ def weak_token_refusal(dalygate, tmp_path, token):
 
 
 @pytest.mark.parametrize("token", ["change-me", "changeme", "short", "secret", "password", "aaaaaaaaaaaaaaaaaaaa",
-                                   "fifteen-chars-x"])
+                                   "fifteen-chars-x", "passwordpassword", "1234567890123456"])
 def test_a_weak_token_beyond_loopback_refuses_to_start(dalygate, tmp_path, token):
     result = weak_token_refusal(dalygate, tmp_path, token)
     assert result.returncode != 0
@@ -475,3 +475,16 @@ def test_mqtt5_falls_back_to_3_1_1_for_an_old_broker(dalygate, tmp_path):
     finally:
         assert gateway.stop() == 0
         listener.close()
+
+
+def test_the_bearer_scheme_is_case_insensitive(dalygate, tmp_path):
+    token = "a-test-token-of-some-length"
+    gateway = Gateway(dalygate, tmp_path, "", token=token)
+    try:
+        for scheme in ("bearer", "BEARER", "Bearer "):
+            headers = {"Content-Type": "application/json", "Authorization": f"{scheme} {token}"}
+            assert call(gateway.base, "PUT", "/api/v1/relays/balancer", b'{"mode": "auto"}', headers)[0] == 200, scheme
+        headers = {"Content-Type": "application/json", "Authorization": f"Basic {token}"}
+        assert call(gateway.base, "PUT", "/api/v1/relays/balancer", b'{"mode": "auto"}', headers)[0] == 401
+    finally:
+        assert gateway.stop() == 0

@@ -157,7 +157,7 @@ public final class GatewayAPI: Sendable {
             if presented != nil, let wait = authThrottle.retryAfter(address: request.clientAddress, now: now) {
                 return Problem.tooManyRequests("too many failed authorisations from this address: wait \(wait) s", retryAfter: wait).response
             }
-            guard let presented, presented.hasPrefix("Bearer "), TokenCheck.equal(String(presented.dropFirst("Bearer ".count)), token) else {
+            guard let presented, let bearer = TokenCheck.bearerToken(from: presented), TokenCheck.equal(bearer, token) else {
                 if presented != nil { authThrottle.recordFailure(address: request.clientAddress, now: now) }
                 return Problem.unauthorized("this write needs 'Authorization: Bearer <token>'").response
             }

@@ -18,7 +18,7 @@ public enum TokenPolicy {
         let folded = token.lowercased()
         let stripped = folded.filter { $0.isLetter || $0.isNumber }
         if placeholders.contains(folded) || placeholders.contains(stripped) || folded.hasPrefix("change")
-            || Set(token).count <= 2 {
+            || Set(token).count <= 2 || isRepetition(stripped) || isWordRepetition(stripped) || isCounting(stripped) {
             return "refusing to listen on \(address) with a placeholder token: make one with `dalygate config token`"
         }
         if token.count < minimumLength {
@@ -26,5 +26,30 @@ public enum TokenPolicy {
                 + " \(minimumLength) (`dalygate config token` makes one)"
         }
         return nil
+    }
+
+    /// `passwordpassword`, `secretsecretsecret`: a placeholder repeated to reach the minimum length.
+    static func isWordRepetition(_ token: String) -> Bool {
+        placeholders.contains { word in
+            let unit = word.filter { $0.isLetter || $0.isNumber }
+            return !unit.isEmpty && token.count >= unit.count && token.count % unit.count == 0
+                && String(repeating: unit, count: token.count / unit.count) == token
+        }
+    }
+
+    /// `abcabcabcabcabca`, `1212121212121212`: a short unit (up to 4 characters) repeated.
+    static func isRepetition(_ token: String) -> Bool {
+        let characters = Array(token)
+        return (1...4).contains { period in
+            characters.count > period * 2 && characters.indices.dropFirst(period).allSatisfy { characters[$0] == characters[$0 - period] }
+        }
+    }
+
+    /// `1234567890123456`, `abcdefghijklmnop`: counting up or down (wrapping from 9 to 0).
+    static func isCounting(_ token: String) -> Bool {
+        let values = token.unicodeScalars.map { Int($0.value) }
+        guard values.count >= 2 else { return false }
+        let steps = zip(values, values.dropFirst()).map { $1 - $0 }
+        return steps.allSatisfy { $0 == 1 || $0 == -9 } || steps.allSatisfy { $0 == -1 || $0 == 9 }
     }
 }
