@@ -11,7 +11,8 @@ Fails when something breaks:
 - after each kill -9, the saved energy counter, relay targets and modes match the live ones of the moment of the
   kill within one state write interval, and the restarted gateway starts from exactly what was saved;
 - after a warm-up, the descriptor count is flat (measured with the SSE churn paused) and RSS grows by at most
-  RSS_GROWTH_KIB during the last gateway's life, which is the last two thirds of the soak;
+  RSS_GROWTH_KIB during the last gateway's life, which is the last two thirds of the soak (this one is its own test,
+  test_soak_rss_growth_is_bounded, from the figures test_soak measured);
 - no snapshot ever shows values a rejected frame could have produced; automatic relay changes never chatter.
 """
 import json
