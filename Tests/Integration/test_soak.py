@@ -130,9 +130,15 @@ def check_snapshot(state, problems):
 class SSEClient:
     """One raw SSE stream (HTTP/1.0, so no chunk framing), parsed event by event."""
 
+    opened_count = 0
+
     def __init__(self, gateway):
         self.gateway = gateway
-        self.socket = socket.create_connection(("127.0.0.1", gateway.http), timeout=5)
+        # Browsers on several machines: spread over 127.0.0.2-9, so that up to 20 streams stay within the gateway's
+        # 16 connections per client address (test_hostile.py tests that limit itself).
+        SSEClient.opened_count += 1
+        source = f"127.0.0.{2 + SSEClient.opened_count % 8}"
+        self.socket = socket.create_connection(("127.0.0.1", gateway.http), timeout=5, source_address=(source, 0))
         self.socket.sendall(b"GET /api/v1/events HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
         self.socket.setblocking(False)
         self.buffer = b""
