@@ -115,6 +115,22 @@ struct JSONTopicTests {
         }
     }
 
+    @Test("discovery names entities with default_entity_id, domain included, and never object_id")
+    func defaultEntityID() throws {
+        let documents = HomeAssistantDiscovery(discoveryPrefix: "homeassistant/", topics: topics, nodeID: "dalygate")
+            .documents(cells: 4, temperatureSensors: 1)
+        #expect(!documents.isEmpty)
+        for (topic, payload) in documents {
+            let config = try #require(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any])
+            let component = topic.split(separator: "/")[1]
+            #expect(config["object_id"] == nil, "\(topic)")
+            #expect(config["default_entity_id"] as? String == "\(component).\(config["unique_id"] as? String ?? "?")", "\(topic)")
+        }
+        let voltage = try #require(documents.first { $0.0 == "homeassistant/sensor/dalygate/pack_voltage/config" })
+        let object = try JSONSerialization.jsonObject(with: Data(voltage.1)) as? [String: Any]
+        #expect(object?["default_entity_id"] as? String == "sensor.dalygate_pack_voltage")
+    }
+
     @Test("broker URLs")
     func urls() throws {
         #expect(try BrokerAddress(parsing: "mqtt://127.0.0.1:1883") == BrokerAddress(parsing: "mqtt://127.0.0.1"))
