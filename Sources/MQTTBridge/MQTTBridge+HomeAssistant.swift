@@ -1,5 +1,7 @@
 import Controller
+import DalyProtocol
 import Foundation
+import Logging
 
 /// Home Assistant's side of the bridge: the discovery documents, and their republication when Home Assistant comes
 /// back (its birth message `online` on `<discovery_prefix>status`), since a restarted Home Assistant forgets entities

@@ -1,4 +1,5 @@
 import Controller
+import DalyProtocol
 import Foundation
 
 /// Home Assistant discovery for a bank of several packs: one device per pack, linked to the gateway's device with

@@ -1,6 +1,5 @@
 import Controller
 import DalyProtocol
-import DeviceKit
 import Foundation
 import Testing
 

@@ -1,6 +1,5 @@
 import Controller
 import DalyProtocol
-import DeviceKit
 import Foundation
 import Testing
 
@@ -20,9 +19,9 @@ struct JuepiTopicTests {
         var energy = EnergyCounter(maxWs: 296_000)
         energy.integrate(voltage: 13.257, current: 1.234, seconds: 1000)
         return Snapshot(sequence: 1, time: Date(), uptime: 4321.7, simulated: true, loadPolicy: .juepi110, bms: reading,
-                        bmsOK: bmsOK, bmsAge: 0, bmsError: nil, shunt: ShuntReading(voltage: 13.257, current: 1.234), shuntOK: true,
+                        bmsOK: bmsOK, bmsAge: 0, bmsError: nil, shunt: ShuntMeasurement(voltage: 13.257, current: 1.234), shuntOK: true,
                         shuntAge: 0, energy: energy, relays: [.load: true, .balancer: false], modes: [:], changes: [:],
-                        relaysAvailable: true, display: .init(enabled: false, page: 0, lines: [], framebuffer: MonochromeFramebuffer()),
+                        relaysAvailable: true, display: .init(enabled: false, page: 0, lines: [], image: DisplayImage()),
                         gatewayAlarms: [])
     }
 

@@ -1,5 +1,4 @@
 import Controller
-import DeviceKit
 import Foundation
 
 /// The read-only queries over the state store and the display: history, the event log, the OLED as a PNG. Every
@@ -16,7 +15,7 @@ extension GatewayAPI {
             }
         }
         return HTTPResponse(status: 200, headers: [("Content-Type", "image/png"), ("Cache-Control", "no-cache")],
-                            body: .bytes(PNGEncoder.encode(snapshot.display.framebuffer, scale: scale)))
+                            body: .bytes(snapshot.display.image.png(scale: scale)))
     }
 
     /// A time or step: decimal seconds, or (for times) an ISO 8601 time; 400 for anything else.
