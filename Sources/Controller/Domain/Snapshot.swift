@@ -108,13 +108,8 @@ public struct Snapshot: Sendable {
     }
 }
 
-/// Rounds for JSON: readings keep the digits their sources have, not binary noise.
-func rounded(_ value: Double, _ digits: Int) -> Double {
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let result = (value * scale).rounded() / scale
-    return result == 0 ? 0 : result
-}
+/// Rounds for JSON (``Decimals/rounded(_:_:)``): readings keep the digits their sources have, not binary noise.
+func rounded(_ value: Double, _ digits: Int) -> Double { Decimals.rounded(value, digits) }
 
 /// The /api/v1/state document (design.md contract plus DalyGate's extra keys).
 struct StateDocument: Encodable {

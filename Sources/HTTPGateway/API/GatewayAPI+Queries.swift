@@ -1,4 +1,5 @@
 import Controller
+import DalyProtocol
 import Foundation
 
 /// The read-only queries over the state store and the display: history, the event log, the OLED as a PNG. Every
@@ -91,11 +92,8 @@ extension GatewayAPI {
     }
 }
 
-private func rounded(_ value: Double, _ digits: Int) -> Double {
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    return (value * scale).rounded() / scale
-}
+/// Rounds for JSON, as the state document does (``Decimals/rounded(_:_:)``: never `-0`).
+private func rounded(_ value: Double, _ digits: Int) -> Double { Decimals.rounded(value, digits) }
 
 private func zip2<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
     guard let a, let b else { return nil }
