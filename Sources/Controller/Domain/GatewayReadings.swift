@@ -3,12 +3,8 @@ import DeviceKit
 /// The shunt's last measurement as the gateway reports it: the Controller's own value, so HTTP and MQTT read it
 /// without knowing the INA226 driver.
 public struct ShuntMeasurement: Sendable, Equatable {
-    public var voltage: Double
-    public var current: Double
-    public init(voltage: Double, current: Double) {
-        self.voltage = voltage
-        self.current = current
-    }
+    public var voltage: Double, current: Double
+    public init(voltage: Double, current: Double) { (self.voltage, self.current) = (voltage, current) }
 
     init(_ reading: ShuntReading) { self.init(voltage: reading.voltage, current: reading.current) }
 
