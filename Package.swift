@@ -5,6 +5,9 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
+/// For the transports: a member is visible only through a module the file imports, so using a driver type
+/// (DeviceKit) from HTTPGateway or MQTTBridge fails to compile instead of leaking in through Controller.
+let transportSwiftSettings = swiftSettings + [.enableUpcomingFeature("MemberImportVisibility")]
 
 let package = Package(
     name: "DalyGate",
@@ -46,8 +49,8 @@ let package = Package(
         // The REST API, SSE and static files over libmicrohttpd.
         .target(
             name: "HTTPGateway",
-            dependencies: ["Controller", "DeviceKit", "CMicroHTTPD"],
-            swiftSettings: swiftSettings
+            dependencies: ["Controller", "DalyProtocol", "CMicroHTTPD"],
+            swiftSettings: transportSwiftSettings
         ),
         // libmosquitto, for MQTTBridge only.
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
@@ -55,11 +58,11 @@ let package = Package(
         .target(
             name: "MQTTBridge",
             dependencies: [
-                "Controller", "CMosquitto",
+                "Controller", "DalyProtocol", "CMosquitto",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: transportSwiftSettings
         ),
         // Real Linux backends: termios serial ports and pseudo-terminals.
         .target(
@@ -116,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MQTTBridgeTests",
-            dependencies: ["MQTTBridge", "Controller", "DalyProtocol", "DeviceKit"],
+            dependencies: ["MQTTBridge", "Controller", "DalyProtocol"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -47,6 +47,10 @@ public struct CellVoltageRange: Hashable, Sendable {
         (self.maxMillivolts, self.maxCell, self.minMillivolts, self.minCell) = (maxMillivolts, maxCell, minMillivolts, minCell)
     }
 
+    /// Highest minus lowest cell (mV): juepi's Daly_dV, the OLED's dV, `dalygate read`'s spread. Negative if a BMS
+    /// ever reports them the wrong way round, which is then visible rather than wrapped.
+    public var spreadMillivolts: Int { Int(maxMillivolts) - Int(minMillivolts) }
+
     /// D6..D7 are unspecified and often garbage: ignored.
     public init(frame: DalyFrame) throws(DalyResponseError) {
         try DalyResponseValidator.require(frame, is: .minMaxCellVoltage)

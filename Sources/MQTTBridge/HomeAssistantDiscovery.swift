@@ -59,7 +59,7 @@ public struct HomeAssistantDiscovery: Sendable {
                                   unit: "°C", deviceClass: "temperature", stateClass: "measurement", icon: nil))
         }
         var out: [(String, [UInt8])] = sensors.map { sensor in
-            var config = base(key: sensor.key, name: sensor.name)
+            var config = base("sensor", key: sensor.key, name: sensor.name)
             config["state_topic"] = topics.state
             config["value_template"] = sensor.template
             if let unit = sensor.unit { config["unit_of_measurement"] = unit }
@@ -79,7 +79,7 @@ public struct HomeAssistantDiscovery: Sendable {
             ("plausibility", "BMS and shunt disagree", "problem", "{{ 'ON' if value_json.alarms.gateway | length > 0 else 'OFF' }}"),
         ]
         for (key, name, deviceClass, template) in binary {
-            var config = base(key: key, name: name)
+            var config = base("binary_sensor", key: key, name: name)
             config["state_topic"] = topics.state
             config["value_template"] = template
             config["device_class"] = deviceClass
@@ -96,7 +96,7 @@ public struct HomeAssistantDiscovery: Sendable {
             (.dischargeMOS, "Discharge MOSFET", "{{ 'ON' if value_json.bms and value_json.bms.mosfets.discharge else 'OFF' }}"),
         ]
         for (output, name, template) in switches {
-            var config = base(key: output.rawValue, name: name)
+            var config = base("switch", key: output.rawValue, name: name)
             config["state_topic"] = topics.state
             config["value_template"] = template
             config["command_topic"] = topics.set(output)
@@ -106,7 +106,7 @@ public struct HomeAssistantDiscovery: Sendable {
             config["state_off"] = "OFF"
             out.append((topic("switch", output.rawValue), encode(config)))
         }
-        var number = base(key: "bms_soc_set", name: "Set BMS SOC")
+        var number = base("number", key: "bms_soc_set", name: "Set BMS SOC")
         number["state_topic"] = topics.state
         number["value_template"] = "{{ value_json.bms.pack.soc_pct if value_json.bms else None }}"
         number["command_topic"] = topics.setSOC
@@ -123,11 +123,13 @@ public struct HomeAssistantDiscovery: Sendable {
         "\(discoveryPrefix)\(component)/\(nodeID)/\(key)/config"
     }
 
-    private func base(key: String, name: String) -> [String: Any] {
+    /// The fields every entity shares. `default_entity_id` carries the domain (`sensor.dalygate_pack_voltage`):
+    /// Home Assistant no longer honours `object_id` (deprecated in 2025.10, ignored since 2026.4).
+    private func base(_ component: String, key: String, name: String) -> [String: Any] {
         [
             "name": name,
             "unique_id": "\(nodeID)_\(key)",
-            "object_id": "\(nodeID)_\(key)",
+            "default_entity_id": "\(component).\(nodeID)_\(key)",
             "availability_topic": topics.status,
             "payload_available": "online",
             "payload_not_available": "offline",

@@ -35,7 +35,7 @@ public struct JSONTopics: Sendable {
                 return OutputMode(rawValue: text.lowercased()).map { .setMode(output, $0, holdSeconds: nil) }
             }
         }
-        if topic == setSOC, let percent = Double(text), percent.isFinite, (0...100).contains(percent) {
+        if topic == setSOC, let percent = Double(text), ControlCommand.isSettableSOC(percent) {
             return .setBMSSOC(percent: (percent * 10).rounded() / 10)
         }
         return nil

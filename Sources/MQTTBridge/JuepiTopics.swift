@@ -21,7 +21,7 @@ public struct JuepiTopics: Sendable {
             out.append(("Daly_SOC", Self.fixed(pack.socPercent, 1)))
             out.append(("Daly_V", Self.fixed(pack.voltage, 2)))
             if let range = bms.cellRange {
-                out.append(("Daly_dV", Self.fixed(Double(Int(range.maxMillivolts) - Int(range.minMillivolts)) / 1000, 3)))
+                out.append(("Daly_dV", Self.fixed(Double(range.spreadMillivolts) / 1000, 3)))
             }
             out.append(("Daly_I", Self.fixed(bms.current ?? 0, 2)))
             // Cells 1 to 4 as juepi; DalyGate continues with Daly_C5V... for bigger packs.
@@ -117,8 +117,8 @@ public struct JuepiTopics: Sendable {
 
     static func integerAverage(_ a: Int, _ b: Int) -> Int { (a + b) / 2 }
 
-    /// printf "%.nf" (what Arduino's String(float, n) prints).
+    /// What Arduino's String(float, n) prints ("%.nf", "-0.00" kept).
     public static func fixed(_ value: Double, _ digits: Int) -> String {
-        String(format: "%.\(digits)f", value)
+        Decimals.fixed(value, digits, signedZero: true)
     }
 }

@@ -75,11 +75,11 @@ public final class MQTTBridge: Sendable {
         controller.setLinks(mqtt: false)
     }
 
-    private func publish(_ topic: String, _ payload: String, retain: Bool = true) {
+    func publish(_ topic: String, _ payload: String, retain: Bool = true) {
         publish(topic, Array(payload.utf8), retain: retain)
     }
 
-    private func publish(_ topic: String, _ payload: [UInt8], retain: Bool = true) {
+    func publish(_ topic: String, _ payload: [UInt8], retain: Bool = true) {
         guard let client = client.withLock({ $0 }) else { return }
         if client.publish(topic, payload, retain: retain) { echoes.withLock { $0[topic] = (payload, Date()) } }
     }
@@ -90,7 +90,7 @@ public final class MQTTBridge: Sendable {
 
     // MARK: The bridge thread
 
-    private struct Cadence {
+    struct Cadence {
         var firstConnection: Date?
         var lastConnection: Date?
         var lastDataUptime = 0.0
@@ -115,12 +115,8 @@ public final class MQTTBridge: Sendable {
             }
             for event in events.drain() { forward(event) }
             guard let snapshot = controller.snapshot else { continue }
-            if settings.json, snapshot.sequence != cadence.lastStateSequence,
-               Date().timeIntervalSince(cadence.lastStateTime) >= Self.stateInterval {
-                cadence.lastStateSequence = snapshot.sequence
-                cadence.lastStateTime = Date()
-                publish(json.state, snapshot.json)
-                for (topic, payload) in packTopics.states(snapshot) { publish(topic, payload) }
+            if snapshot.sequence != cadence.lastStateSequence, Date().timeIntervalSince(cadence.lastStateTime) >= Self.stateInterval {
+                publishState(snapshot, &cadence)
             }
             if settings.juepiTopics {
                 if snapshot.uptime - cadence.lastDataUptime >= 120 {
@@ -171,23 +167,9 @@ public final class MQTTBridge: Sendable {
     /// On every (re)connection: availability, discovery, the retained state and the subscriptions.
     private func announce(_ cadence: inout Cadence) {
         publish(json.status, "online")
-        if settings.discovery {
-            let bms = controller.snapshot?.bms
-            for (topic, payload) in discovery.documents(cells: bms?.status?.cellCount ?? bms?.cellMillivolts?.count ?? 4,
-                                                        temperatureSensors: bms?.status?.temperatureSensorCount ?? 1) {
-                publish(topic, payload)
-            }
-            let packs = PackDiscovery(discoveryPrefix: settings.discoveryPrefix, topics: packTopics, statusTopic: json.status,
-                                      nodeID: settings.clientID)
-            for (topic, payload) in packs.documents(controller.snapshot?.packs ?? PackDiscovery.configured(controller.configuration)) { publish(topic, payload) }
-        }
+        if settings.discovery { publishDiscovery() }
         if let snapshot = controller.snapshot {
-            if settings.json {
-                publish(json.state, snapshot.json)
-                for (topic, payload) in packTopics.states(snapshot) { publish(topic, payload) }
-                cadence.lastStateSequence = snapshot.sequence
-                cadence.lastStateTime = Date()
-            }
+            publishState(snapshot, &cadence)
             if settings.juepiTopics {
                 for (topic, payload) in juepi.dataBlock(packTopics.juepiView(snapshot)) { publish(topic, payload) }
                 cadence.lastDataUptime = snapshot.uptime
@@ -204,7 +186,17 @@ public final class MQTTBridge: Sendable {
             if settings.juepiTopics { topics += juepi.commandTopics }
             if settings.json { topics += json.commandTopics }
         }
+        if settings.discovery { topics.append(homeAssistantStatusTopic) }
         client.withLock { $0 }?.subscribe(topics)
+    }
+
+    /// The JSON state of the gateway and of every pack, retained, when JSON topics are on.
+    func publishState(_ snapshot: Snapshot, _ cadence: inout Cadence) {
+        guard settings.json else { return }
+        publish(json.state, snapshot.json)
+        for (topic, payload) in packTopics.states(snapshot) { publish(topic, payload) }
+        cadence.lastStateSequence = snapshot.sequence
+        cadence.lastStateTime = Date()
     }
 
     private func forward(_ event: ControllerEvent) {
@@ -229,6 +221,10 @@ public final class MQTTBridge: Sendable {
             return
         }
         if let (last, when) = echoes.withLock({ $0[topic] }), last == payload, Date().timeIntervalSince(when) < 10 { return }
+        if settings.discovery, topic == homeAssistantStatusTopic {
+            homeAssistantStatus(payload, retained: retained, &cadence)
+            return
+        }
         let now = Date()
         let sinceFirst = cadence.firstConnection.map { now.timeIntervalSince($0) } ?? .infinity
         let sinceLast = cadence.lastConnection.map { now.timeIntervalSince($0) } ?? .infinity

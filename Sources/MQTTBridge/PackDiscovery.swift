@@ -1,4 +1,5 @@
 import Controller
+import DalyProtocol
 import Foundation
 
 /// Home Assistant discovery for a bank of several packs: one device per pack, linked to the gateway's device with
@@ -44,14 +45,14 @@ public struct PackDiscovery: Sendable {
                             guarded("\(reading).temperatures.sensors_c[\(sensor)]"), "°C", "temperature"))
         }
         var out: [(String, [UInt8])] = sensors.map { sensor in
-            var config = base(pack, key: sensor.key, name: sensor.name)
+            var config = base("sensor", pack, key: sensor.key, name: sensor.name)
             config["value_template"] = sensor.template
             config["unit_of_measurement"] = sensor.unit
             config["state_class"] = "measurement"
             if let deviceClass = sensor.deviceClass { config["device_class"] = deviceClass }
             return (topic("sensor", pack, sensor.key), encode(config))
         }
-        var online = base(pack, key: "online", name: "Online")
+        var online = base("binary_sensor", pack, key: "online", name: "Online")
         online["value_template"] = "{{ 'ON' if value_json.online else 'OFF' }}"
         online["device_class"] = "connectivity"
         out.append((topic("binary_sensor", pack, "online"), encode(online)))
@@ -62,12 +63,13 @@ public struct PackDiscovery: Sendable {
         "\(discoveryPrefix)\(component)/\(nodeID)_\(pack.id)/\(key)/config"
     }
 
-    private func base(_ pack: PackStatus, key: String, name: String) -> [String: Any] {
+    /// The fields every pack entity shares; `default_entity_id` as the gateway's (domain included, never `object_id`).
+    private func base(_ component: String, _ pack: PackStatus, key: String, name: String) -> [String: Any] {
         let device = "\(nodeID)_\(pack.id)"
         return [
             "name": name,
             "unique_id": "\(device)_\(key)",
-            "object_id": "\(device)_\(key)",
+            "default_entity_id": "\(component).\(device)_\(key)",
             "state_topic": topics.state(pack.id),
             "availability_topic": statusTopic,
             "payload_available": "online",

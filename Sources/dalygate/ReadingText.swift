@@ -19,7 +19,7 @@ enum ReadingText {
             out.append("Cells     \(cells.count): " + cells.map(String.init).joined(separator: " ") + " mV")
         }
         if let range = r.cellRange {
-            let spread = Int(range.maxMillivolts) - Int(range.minMillivolts)
+            let spread = range.spreadMillivolts
             out.append("          max \(range.maxMillivolts) mV (cell \(range.maxCell)), min \(range.minMillivolts) mV"
                        + " (cell \(range.minCell)), spread \(spread) mV")
         }
@@ -45,6 +45,6 @@ enum ReadingText {
         return out
     }
 
-    static func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+    static func fixed(_ value: Double, _ digits: Int) -> String { Decimals.fixed(value, digits, signedZero: true) }
     static func onOff(_ on: Bool) -> String { on ? "on" : "off" }
 }

@@ -20,7 +20,7 @@ struct SnapshotPacksTests {
                                 bms: packs.first?.reading, bmsOK: true, bmsAge: 0, bmsError: nil, shunt: nil, shuntOK: false,
                                 shuntAge: nil, energy: EnergyCounter(maxWs: 1000), relays: [:], modes: [:], changes: [:],
                                 relaysAvailable: true,
-                                display: .init(enabled: false, page: 0, lines: [], framebuffer: MonochromeFramebuffer()),
+                                display: .init(enabled: false, page: 0, lines: [], image: DisplayImage()),
                                 gatewayAlarms: gatewayAlarms, packs: packs, packAlarms: packAlarms)
         return try #require(try JSONSerialization.jsonObject(with: Data(snapshot.json)) as? [String: Any])
     }

@@ -365,3 +365,31 @@ def test_mqtt_switch_within_the_dwell_is_logged_and_the_latest_applied_after_it(
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
+
+
+def test_home_assistant_birth_republishes_discovery_and_state(broker, gateway):
+    """Home Assistant restarted: its `homeassistant/status online` brings every discovery document and the state
+    again, each naming its entity with `default_entity_id` (domain included), none with the retired `object_id`."""
+    def configs(messages):
+        return {t: p for t, p in messages if t.startswith("homeassistant/") and t.endswith("/config")}
+
+    # The retained documents from the gateway's connection, to know how many to expect again.
+    retained = configs(broker.collect(["homeassistant/+/+/+/config"], seconds=2))
+    assert "homeassistant/sensor/dalygate/pack_voltage/config" in retained and len(retained) > 20
+    # Only messages sent from now on (no retained ones), so anything that arrives was sent because of the birth.
+    fresh = Subscriber(broker.port, ["homeassistant/#", "dalygate/state"], fresh_only=True)
+    try:
+        # mosquitto_sub is subscribed once a probe of ours comes back through it.
+        assert wait_for(lambda: broker.publish("homeassistant/probe", "x")
+                        or any(t == "homeassistant/probe" for t, _ in fresh.snapshot()))
+        broker.publish("homeassistant/status", "online")
+        messages = fresh.wait(lambda m: set(retained) <= set(configs(m)) and any(t == "dalygate/state" for t, _ in m))
+    finally:
+        fresh.close()
+    for topic, payload in configs(messages).items():
+        document = json.loads(payload)
+        assert "object_id" not in document, topic
+        component = topic.split("/")[1]
+        assert document["default_entity_id"] == f"{component}.{document['unique_id']}", topic
+    voltage = json.loads(configs(messages)["homeassistant/sensor/dalygate/pack_voltage/config"])
+    assert voltage["default_entity_id"] == "sensor.dalygate_pack_voltage"

@@ -1,6 +1,5 @@
 import Controller
 import DalyProtocol
-import DeviceKit
 import Foundation
 import Testing
 
@@ -71,5 +70,9 @@ struct PackTopicsTests {
         #expect(device["via_device"] as? String == "dalygate")
         #expect(device["identifiers"] as? [String] == ["dalygate_pack1"])
         #expect(config["state_topic"] as? String == "d/packs/pack1/state")
+        #expect(config["default_entity_id"] as? String == "binary_sensor.dalygate_pack1_online")
+        for (topic, payload) in documents {
+            #expect(!String(decoding: payload, as: UTF8.self).contains("object_id"), "\(topic)")
+        }
     }
 }

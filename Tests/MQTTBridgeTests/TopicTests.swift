@@ -1,6 +1,5 @@
 import Controller
 import DalyProtocol
-import DeviceKit
 import Foundation
 import Testing
 
@@ -20,9 +19,9 @@ struct JuepiTopicTests {
         var energy = EnergyCounter(maxWs: 296_000)
         energy.integrate(voltage: 13.257, current: 1.234, seconds: 1000)
         return Snapshot(sequence: 1, time: Date(), uptime: 4321.7, simulated: true, loadPolicy: .juepi110, bms: reading,
-                        bmsOK: bmsOK, bmsAge: 0, bmsError: nil, shunt: ShuntReading(voltage: 13.257, current: 1.234), shuntOK: true,
+                        bmsOK: bmsOK, bmsAge: 0, bmsError: nil, shunt: ShuntMeasurement(voltage: 13.257, current: 1.234), shuntOK: true,
                         shuntAge: 0, energy: energy, relays: [.load: true, .balancer: false], modes: [:], changes: [:],
-                        relaysAvailable: true, display: .init(enabled: false, page: 0, lines: [], framebuffer: MonochromeFramebuffer()),
+                        relaysAvailable: true, display: .init(enabled: false, page: 0, lines: [], image: DisplayImage()),
                         gatewayAlarms: [])
     }
 
@@ -113,6 +112,22 @@ struct JSONTopicTests {
             #expect((config["device"] as? [String: Any])?["identifiers"] as? [String] == ["dalygate"])
             #expect((config["unique_id"] as? String)?.hasPrefix("dalygate_") == true)
         }
+    }
+
+    @Test("discovery names entities with default_entity_id, domain included, and never object_id")
+    func defaultEntityID() throws {
+        let documents = HomeAssistantDiscovery(discoveryPrefix: "homeassistant/", topics: topics, nodeID: "dalygate")
+            .documents(cells: 4, temperatureSensors: 1)
+        #expect(!documents.isEmpty)
+        for (topic, payload) in documents {
+            let config = try #require(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any])
+            let component = topic.split(separator: "/")[1]
+            #expect(config["object_id"] == nil, "\(topic)")
+            #expect(config["default_entity_id"] as? String == "\(component).\(config["unique_id"] as? String ?? "?")", "\(topic)")
+        }
+        let voltage = try #require(documents.first { $0.0 == "homeassistant/sensor/dalygate/pack_voltage/config" })
+        let object = try JSONSerialization.jsonObject(with: Data(voltage.1)) as? [String: Any]
+        #expect(object?["default_entity_id"] as? String == "sensor.dalygate_pack_voltage")
     }
 
     @Test("broker URLs")

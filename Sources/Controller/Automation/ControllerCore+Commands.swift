@@ -60,7 +60,7 @@ extension ControllerCore {
             }
             return (.executed, actions)
         case .setBMSSOC(let percent):
-            guard (0...100).contains(percent) else { return (.rejected("SOC must be 0...100 %"), []) }
+            guard ControlCommand.isSettableSOC(percent) else { return (.rejected(ControlCommand.socOutOfRange), []) }
             guard bmsOnline == true else { return (.unavailable("BMS offline: cannot set its SOC"), []) }
             return (nil, [.setBMSSOC(percent, commandID: request.id)])
         case .resetEnergy:

@@ -108,7 +108,8 @@ public struct GatewayConfiguration: Codable, Equatable, Sendable {
     public var socSync = SOCSyncSettings()
     public var state = StateSettings()
     public var simulation = SimulationSettings()
-    /// HTTP and MQTT sections are kept as raw values here and decoded by their own modules.
+    /// HTTP and MQTT sections, decoded and validated here with the rest of the file (typed, unknown keys refused);
+    /// HTTPGateway and MQTTBridge only read them.
     public var http = HTTPSettings()
     public var mqtt = MQTTSettings()
 

@@ -13,6 +13,11 @@ public enum ControlCommand: Equatable, Sendable {
     /// A write to one pack of the bank, by its id.
     case pack(String, PackCommand)
 
+    /// The one rule for a SOC a command may set (HTTP, MQTT, the controller and each pack ask it): finite, 0...100 %.
+    public static func isSettableSOC(_ percent: Double) -> Bool { percent.isFinite && (0...100).contains(percent) }
+    /// Why a SOC outside ``isSettableSOC(_:)`` is refused.
+    public static let socOutOfRange = "SOC must be 0...100 %"
+
     /// The output the command switches, if any.
     public var output: Output? {
         switch self {
@@ -50,7 +55,7 @@ public struct CommandRequest: Sendable {
 
 /// How a command ended.
 public enum CommandOutcome: Equatable, Sendable {
-    /// Done; the snapshot taken right after it.
+    /// Done: the controller applied it, and where a device had to act, the device confirmed it.
     case executed
     /// Refused by the controller (409): it conflicts with the current mode or state.
     case rejected(String)

@@ -1,5 +1,4 @@
 import DalyProtocol
-import DeviceKit
 import Foundation
 
 /// Everything the gateway knows after one tick, immutable, published atomically. HTTP, SSE and MQTT read only this.
@@ -15,7 +14,7 @@ public struct Snapshot: Sendable {
     public var bmsOK: Bool
     public var bmsAge: Double?
     public var bmsError: String?
-    public var shunt: ShuntReading?
+    public var shunt: ShuntMeasurement?
     public var shuntOK: Bool
     public var shuntAge: Double?
     public var energy: EnergyCounter
@@ -28,7 +27,7 @@ public struct Snapshot: Sendable {
     /// When each active alarm was raised (uptime seconds).
     public var alarmsRaised: [String: Double] = [:]
     /// The BMS client's counters (requests, retries, failures by kind) and the last poll's duration.
-    public var bmsStatistics: DalyClientStatistics?
+    public var bmsStatistics: BMSLinkStatistics?
     public var lastPollSeconds: Double?
     /// Relay and MOSFET changes since start.
     public var switchCounts: [Output: Int] = [:]
@@ -49,20 +48,21 @@ public struct Snapshot: Sendable {
         public var enabled: Bool
         public var page: Int
         public var lines: [String]
-        public var framebuffer: MonochromeFramebuffer
-        public init(enabled: Bool, page: Int, lines: [String], framebuffer: MonochromeFramebuffer) {
+        /// The pixels, for /api/v1/display.png.
+        public var image: DisplayImage
+        public init(enabled: Bool, page: Int, lines: [String], image: DisplayImage) {
             self.enabled = enabled
             self.page = page
             self.lines = lines
-            self.framebuffer = framebuffer
+            self.image = image
         }
     }
 
     public init(sequence: UInt64, time: Date, uptime: Double, simulated: Bool, loadPolicy: LoadPolicy, bms: DalyReading?,
-                bmsOK: Bool, bmsAge: Double?, bmsError: String?, shunt: ShuntReading?, shuntOK: Bool, shuntAge: Double?,
+                bmsOK: Bool, bmsAge: Double?, bmsError: String?, shunt: ShuntMeasurement?, shuntOK: Bool, shuntAge: Double?,
                 energy: EnergyCounter, relays: [Output: Bool], modes: [Output: OutputModeState],
                 changes: [Output: OutputChange], relaysAvailable: Bool, display: DisplaySnapshot, gatewayAlarms: [String],
-                bmsStatistics: DalyClientStatistics? = nil, lastPollSeconds: Double? = nil, switchCounts: [Output: Int] = [:],
+                bmsStatistics: BMSLinkStatistics? = nil, lastPollSeconds: Double? = nil, switchCounts: [Output: Int] = [:],
                 alarmsRaised: [String: Double] = [:], inputs: InputHealth = InputHealth(), socGap: Double? = nil,
                 averageSlotsClosed: UInt64 = 0, packs: [PackStatus] = [], packAlarms: [PackAlarm] = []) {
         self.sequence = sequence
@@ -108,13 +108,8 @@ public struct Snapshot: Sendable {
     }
 }
 
-/// Rounds for JSON: readings keep the digits their sources have, not binary noise.
-func rounded(_ value: Double, _ digits: Int) -> Double {
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let result = (value * scale).rounded() / scale
-    return result == 0 ? 0 : result
-}
+/// Rounds for JSON (``Decimals/rounded(_:_:)``): readings keep the digits their sources have, not binary noise.
+func rounded(_ value: Double, _ digits: Int) -> Double { Decimals.rounded(value, digits) }
 
 /// The /api/v1/state document (design.md contract plus DalyGate's extra keys).
 struct StateDocument: Encodable {

@@ -25,8 +25,7 @@ public struct ScaledClock: ControllerClock {
     }
 
     public func uptime() -> Double {
-        let (seconds, attoseconds) = start.duration(to: .now).components
-        return (Double(seconds) + Double(attoseconds) / 1e18) * speed
+        start.duration(to: .now) / .seconds(1) * speed
     }
 
     public func date(at uptime: Double) -> Date { startDate.addingTimeInterval(uptime) }

@@ -31,7 +31,7 @@ extension ControllerLoop {
             s.dalySOC = bms.pack?.socPercent
             s.dalyVoltage = bms.pack?.voltage
             s.dalyCurrent = bms.current
-            s.dalyCellDifferenceV = bms.cellRange.map { Double(Int($0.maxMillivolts) - Int($0.minMillivolts)) / 1000 }
+            s.dalyCellDifferenceV = bms.cellRange.map { Double($0.spreadMillivolts) / 1000 }
             s.chargeFET = bms.mosfets?.chargeMOS
             s.dischargeFET = bms.mosfets?.dischargeMOS
             s.alarms = (bms.alarms?.active ?? []) + core.gatewayAlarms

@@ -143,7 +143,7 @@ public final class ControllerService: Sendable {
     /// Real seconds since the last tick finished (nil before the first): /healthz's "is the controller alive".
     public var secondsSinceLastTick: Double? {
         lastTick.withLock { instant in
-            instant.map { let (s, a) = $0.duration(to: .now).components; return Double(s) + Double(a) / 1e18 }
+            instant.map { $0.duration(to: .now) / .seconds(1) }
         }
     }
 

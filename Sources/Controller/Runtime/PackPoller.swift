@@ -68,8 +68,7 @@ final class PackPoller {
             for worker in workers { worker.wait() }
             results = slots.map(\.value)
         }
-        let (s, a) = started.duration(to: .now).components
-        lastRoundSeconds = Double(s) + Double(a) / 1e18
+        lastRoundSeconds = started.duration(to: .now) / .seconds(1)
         var events: [EventBody] = []
         for (pack, result) in results.joined() {
             events += record(pack, result, at: uptime)
@@ -207,7 +206,7 @@ extension PackPoller {
                 if output == .chargeMOS { try client.setChargeMOS(on) } else { try client.setDischargeMOS(on) }
             }
         case .soc(let percent):
-            guard (0...100).contains(percent) else { return .rejected("SOC must be 0...100 %") }
+            guard ControlCommand.isSettableSOC(percent) else { return .rejected(ControlCommand.socOutOfRange) }
             return write(pack: index) { client throws(DalyClientError) in try client.setSOC(percent: percent) }
         }
     }

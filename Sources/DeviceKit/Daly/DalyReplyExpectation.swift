@@ -15,20 +15,17 @@ struct DalyReplyExpectation: Equatable {
         DalyReplyExpectation(required: Set(1...max(1, count)), paddedTotal: total.flatMap { $0 > count ? $0 : nil })
     }
 
-    /// Frames for `command` given the counts from 0x94 and the host address.
+    /// Frames for `command` given the counts from 0x94 and the host address: the numbered frames that carry data
+    /// must arrive, and the rest of what the host address makes the BMS send (``DalyHostAddress/replyFrameCount``,
+    /// the one home of the 0x40/0x80 rule) is read as padding.
     static func forCommand(
         _ command: DalyCommand, cells: Int, sensors: Int, host: DalyHostAddress
     ) -> DalyReplyExpectation {
-        let padding = host.padsMultiFrameReplies
+        let sent = host.replyFrameCount(for: command, cells: cells, temperatureSensors: sensors)
         switch command {
-        case .cellVoltages:
-            return .numbered(CellVoltageFrame.framesNeeded(cells: cells),
-                             paddedTo: padding ? CellVoltageFrame.maximumFrames : nil)
-        case .temperatures:
-            return .numbered(TemperatureFrame.framesNeeded(sensors: sensors),
-                             paddedTo: padding ? TemperatureFrame.maximumFrames : nil)
-        case .batteryCode: return .numbered(5)
-        case .versionString: return .numbered(2)
+        case .cellVoltages: return .numbered(CellVoltageFrame.framesNeeded(cells: cells), paddedTo: sent)
+        case .temperatures: return .numbered(TemperatureFrame.framesNeeded(sensors: sensors), paddedTo: sent)
+        case .batteryCode, .versionString: return .numbered(sent)
         default: return .single
         }
     }

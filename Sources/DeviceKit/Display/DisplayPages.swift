@@ -55,18 +55,10 @@ public enum DisplayPages {
     static func ok(_ value: Bool) -> String { value ? "OK" : "FAIL" }
     static func onOff(_ value: Bool?) -> String { value.map { $0 ? "on" : "off" } ?? "--" }
 
-    /// printf-style "%.nf" without Foundation; "--" for a missing value.
+    /// ``Decimals/fixed(_:_:signedZero:)``; "--" for a missing value.
     public static func fixed(_ value: Double?, _ digits: Int) -> String {
         guard let value, value.isFinite else { return "--" }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let scaled = (abs(value) * scale).rounded(.toNearestOrEven)
-        let integer = Int(scaled / scale)
-        let fraction = Int(scaled) - integer * Int(scale)
-        let sign = value < 0 && scaled != 0 ? "-" : ""
-        guard digits > 0 else { return sign + String(integer) }
-        let digitsText = String(fraction)
-        return sign + String(integer) + "." + String(repeating: "0", count: digits - digitsText.count) + digitsText
+        return Decimals.fixed(value, digits)
     }
 }
 

@@ -14,7 +14,8 @@ public struct RelayBoardLines: Equatable, Sendable {
 /// The two solid-state relays (HIGH = on) and the display-enable switch (HIGH = display on, pulled down).
 ///
 /// Requested as one set under the consumer "dalygate"; both relays are driven low the moment the lines are
-/// requested, as juepi's firmware does at boot. Relay states are read back from the lines, not remembered.
+/// requested, as juepi's firmware does at boot. The board keeps no state: the controller remembers what it last
+/// drove, and ``readBack()`` reads the levels actually on the lines (today for the display switch).
 public final class RelayBoard {
     public let lines: RelayBoardLines
     private let request: any GPIOLineRequest

@@ -39,7 +39,7 @@ public enum CommandParsing {
             throw .unprocessable("expected {\"soc_pct\": number from 0 to 100}")
         }
         let percent = value.doubleValue
-        guard percent.isFinite, (0...100).contains(percent) else { throw .unprocessable("'soc_pct' must be from 0 to 100") }
+        guard ControlCommand.isSettableSOC(percent) else { throw .unprocessable("'soc_pct' must be from 0 to 100") }
         return .setBMSSOC(percent: (percent * 10).rounded() / 10)
     }
 

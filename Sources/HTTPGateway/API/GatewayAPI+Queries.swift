@@ -1,5 +1,5 @@
 import Controller
-import DeviceKit
+import DalyProtocol
 import Foundation
 
 /// The read-only queries over the state store and the display: history, the event log, the OLED as a PNG. Every
@@ -16,7 +16,7 @@ extension GatewayAPI {
             }
         }
         return HTTPResponse(status: 200, headers: [("Content-Type", "image/png"), ("Cache-Control", "no-cache")],
-                            body: .bytes(PNGEncoder.encode(snapshot.display.framebuffer, scale: scale)))
+                            body: .bytes(snapshot.display.image.png(scale: scale)))
     }
 
     /// A time or step: decimal seconds, or (for times) an ISO 8601 time; 400 for anything else.
@@ -92,11 +92,8 @@ extension GatewayAPI {
     }
 }
 
-private func rounded(_ value: Double, _ digits: Int) -> Double {
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    return (value * scale).rounded() / scale
-}
+/// Rounds for JSON, as the state document does (``Decimals/rounded(_:_:)``: never `-0`).
+private func rounded(_ value: Double, _ digits: Int) -> Double { Decimals.rounded(value, digits) }
 
 private func zip2<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
     guard let a, let b else { return nil }

@@ -1,5 +1,4 @@
 import Controller
-import DeviceKit
 import Foundation
 import Synchronization
 

@@ -1,5 +1,5 @@
 import Controller
-import DeviceKit
+import DalyProtocol
 import Synchronization
 
 /// Prometheus text exposition (format 0.0.4) of the gateway: BMS polls and errors, relay switches, HTTP requests by
@@ -53,7 +53,7 @@ public final class HTTPMetrics: Sendable {
             metric("dalygate_bms_requests_total", "counter", "Requests sent to the BMS.", [("", Double(stats.requests))])
             metric("dalygate_bms_retries_total", "counter", "Retried BMS requests.", [("", Double(stats.retries))])
             metric("dalygate_bms_errors_total", "counter", "Failed BMS request attempts by kind.",
-                   DalyClientError.Kind.allCases.map { ("kind=\"\($0.rawValue)\"", Double(stats.count($0))) })
+                   stats.failures.map { ("kind=\"\($0.kind)\"", Double($0.count)) })
         }
         if let seconds = snapshot?.lastPollSeconds {
             metric("dalygate_bms_poll_duration_seconds", "gauge", "Duration of the last full BMS poll.", [("", seconds)])

@@ -144,9 +144,8 @@ public final class SimulatedHardwareSet: Sendable {
                 var descriptor = [pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0)]
                 while waitForEvents(&descriptor, timeoutNanoseconds: Int64(interval * 1e9)) == 0 {
                     let now = ContinuousClock.now
-                    let (s, a) = last.duration(to: now).components
+                    let seconds = min(last.duration(to: now) / .seconds(1) * settings.speed, 60)
                     last = now
-                    let seconds = min((Double(s) + Double(a) / 1e18) * settings.speed, 60)
                     simulated += seconds
                     strikeFaults(upTo: simulated)
                     step(seconds: seconds, hour: settings.startHour + simulated / 3600)
