@@ -97,7 +97,7 @@ public final class MQTTBridge: Sendable {
         var lastSlotsClosed: UInt64 = 0
         var lastStateSequence: UInt64 = 0
         var lastStateTime = Date.distantPast
-        var ignoredLogged = 0
+        var ignoredLog = LogBudget()
     }
 
     private func run() {
@@ -217,7 +217,7 @@ public final class MQTTBridge: Sendable {
 
     private func receive(topic: String, payload: [UInt8], retained: Bool, cadence: inout Cadence) {
         guard payload.count <= Self.maximumPayload else {
-            logger.warning("MQTT: ignored an oversized payload (\(payload.count) bytes) on \(topic)")
+            logIgnored("MQTT: ignored an oversized payload (\(payload.count) bytes) on \(topic)", &cadence)
             return
         }
         if let (last, when) = echoes.withLock({ $0[topic] }), last == payload, Date().timeIntervalSince(when) < 10 { return }
@@ -241,13 +241,13 @@ public final class MQTTBridge: Sendable {
                 }
                 command = parsed
             case nil:
-                logIgnored(topic: topic, payload: payload)
+                logIgnored(topic: topic, payload: payload, &cadence)
                 return
             }
         } else if settings.json {
             guard !retained else { return }
             guard let parsed = json.parse(topic: topic, payload: payload) else {
-                logIgnored(topic: topic, payload: payload)
+                logIgnored(topic: topic, payload: payload, &cadence)
                 return
             }
             command = parsed
@@ -279,8 +279,15 @@ public final class MQTTBridge: Sendable {
         }
     }
 
-    private func logIgnored(topic: String, payload: [UInt8]) {
+    private func logIgnored(topic: String, payload: [UInt8], _ cadence: inout Cadence) {
         let shown = String(decoding: payload.prefix(40), as: UTF8.self).unicodeScalars.map { $0.value < 32 ? "?" : String($0) }.joined()
-        logger.warning("MQTT: ignored payload '\(shown)' on \(topic): not a valid command")
+        logIgnored("MQTT: ignored payload '\(shown)' on \(topic): not a valid command", &cadence)
+    }
+
+    /// At most `LogBudget`'s lines a minute, then one line saying how many were left out.
+    private func logIgnored(_ line: String, _ cadence: inout Cadence) {
+        let (log, dropped) = cadence.ignoredLog.admit(at: Date())
+        if dropped > 0 { logger.warning("MQTT: \(dropped) more invalid payloads were ignored without a log line") }
+        if log { logger.warning("\(line)") }
     }
 }
