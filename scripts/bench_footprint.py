@@ -88,8 +88,8 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="dalygate-footprint-"))
     mosquitto, port = broker(work)
     runs = [("before: dynamic, glibc malloc defaults", BINARY, {"DALYGATE_MALLOC_DEFAULTS": "1"}),
-            ("dynamic, DalyGate's malloc and SQLite settings", BINARY, {}),
-            ("after: static Swift runtime and Foundation, DalyGate's settings", STATIC, {})]
+            ("dynamic, DalyGate's malloc setting (2 arenas)", BINARY, {}),
+            ("after: static Swift runtime and Foundation, 2 arenas", STATIC, {})]
     processes = [start(work, f"run{index}", binary, env, port) for index, (_, binary, env) in enumerate(runs)]
     try:
         time.sleep(10)  # started, connected, first polls done
