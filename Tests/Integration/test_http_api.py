@@ -350,12 +350,6 @@ def test_healthz_is_503_with_its_reasons_while_the_bms_does_not_answer(dalygate,
         stop_gateway(process)
 
 
-def serve_option(dalygate, option):
-    return option in subprocess.run([str(dalygate), "serve", "--help"], capture_output=True, text=True, timeout=30).stdout
-
-
-@pytest.mark.skipif(not serve_option(ROOT / ".build" / "debug" / "dalygate", "--sim-fault"),
-                    reason="needs `serve --sim-fault` (timed device faults), not on this branch yet")
 def test_healthz_turns_503_when_the_bms_data_goes_stale(dalygate, tmp_path):
     # At speed 5 the BMS stops answering 40 simulated seconds (8 s) after start; data is stale after 10 s.
     base, process = start_gateway(dalygate, tmp_path, "--speed", "5", "--sim-fault", "bms:dead@40",
