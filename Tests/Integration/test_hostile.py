@@ -488,3 +488,13 @@ def test_the_bearer_scheme_is_case_insensitive(dalygate, tmp_path):
         assert call(gateway.base, "PUT", "/api/v1/relays/balancer", b'{"mode": "auto"}', headers)[0] == 401
     finally:
         assert gateway.stop() == 0
+
+
+def test_a_browser_with_12_kb_of_cookies_is_still_served(unharmed):
+    # The per-connection memory is kept small for event streams, but not so small that a browser carrying other
+    # local apps' cookies gets 431.
+    cookie = "session=" + "c" * 12_000
+    assert call(unharmed.base, "GET", "/api/v1/state", headers={"Cookie": cookie})[0] == 200
+    answer = raw(unharmed.port, f"GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n".encode(),
+                 read_seconds=1)
+    assert answer.startswith(b"HTTP/1.1 200") and b"event: state\ndata: {" in answer

@@ -27,6 +27,13 @@ public final class HTTPServer: Sendable {
     private let timersDone = DispatchSemaphore(value: 0)
     private let workers = DispatchQueue(label: "dalygate.http-writes", attributes: .concurrent)
     public let keepAliveSeconds: Double
+    /// libmicrohttpd's memory pool per connection: it holds the request head (a head of about half of it fits, so
+    /// 16 KB of cookies and headers; more gets 431) and is held for as long as an event stream stays open, so it
+    /// sets most of what each SSE client costs (docs/benchmarks.md).
+    static let connectionMemory = 32 * 1024
+    /// The buffer of one event stream's response: one event at a time passes through it (a state event is about
+    /// 1.5 KB; a longer one takes several calls).
+    static let streamBlock = 4 * 1024
 
     struct Lifecycle {
         var stopping = false
@@ -54,7 +61,7 @@ public final class HTTPServer: Sendable {
         let pointer = address.withSocketAddress { socketAddress in
             gw_mhd_start(socketAddress, address.isIPv6 ? 1 : 0, UInt32(max(2, ProcessInfo.processInfo.activeProcessorCount)),
                          UInt32(settings.maxConnections), UInt32(settings.maxConnectionsPerClient),
-                         UInt32(settings.connectionTimeoutSeconds), 64 * 1024, accessHandler, context, requestCompleted, context,
+                         UInt32(settings.connectionTimeoutSeconds), Self.connectionMemory, accessHandler, context, requestCompleted, context,
                          connectionNotified, context)
         }
         guard let pointer else {
@@ -172,7 +179,7 @@ public final class HTTPServer: Sendable {
         client.attach(suspend: { MHD_suspend_connection(handle.pointer) }, resume: { MHD_resume_connection(handle.pointer) })
         api.metrics.sseOpened()
         let clientContext = Unmanaged.passRetained(StreamContext(server: self, client: client)).toOpaque()
-        guard let mhdResponse = MHD_create_response_from_callback(UInt64.max, 16 * 1024, sseReader, clientContext, sseFree) else {
+        guard let mhdResponse = MHD_create_response_from_callback(UInt64.max, Self.streamBlock, sseReader, clientContext, sseFree) else {
             // Never handed to MHD, so sseFree will not run: forget the stream here.
             Unmanaged<StreamContext>.fromOpaque(clientContext).release()
             streamClosed(client)
