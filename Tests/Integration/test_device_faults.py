@@ -211,3 +211,28 @@ def test_a_simulated_day_ends_with_the_bms_synced_to_100_at_full(gateway):
     state = g.state()
     assert state["bms"]["pack"]["soc_pct"] >= 99.5 and state["energy"]["last_sync"] == "full"
     assert abs(state["energy"]["soc_gap_pct"]) < 1
+
+
+@pytest.mark.parametrize("fault, output", [("load:dead", "load"), ("balancer:dead", "balancer")])
+def test_mode_on_a_missing_relay_line_is_503_and_changes_nothing(gateway, fault, output):
+    g = gateway("--speed", "60", "--sim-fault", fault)
+    status, content_type, body = g.put(f"/api/v1/relays/{output}", {"mode": "on"})
+    assert status == 503 and content_type.startswith("application/problem+json"), body
+    state = g.state()
+    assert state["relays"][output] is False and state["relays_available"] is False
+    assert state["outputs"][output]["mode"] == "auto", state["outputs"]
+    assert not [e for e in g.events("relay") if e["output"] == output]
+    status, health = g.get("/healthz")
+    assert status == 503 and any("relays unavailable" in r for r in health["reasons"]), health
+
+
+def test_failed_mode_with_hold_on_a_stuck_line_leaves_the_mode_as_it_was(gateway):
+    g = gateway("--speed", "60", "--sim-fault", "load:stuck")
+    status, content_type, body = g.put("/api/v1/relays/load", {"mode": "on", "hold_s": 100})
+    assert status == 503 and content_type.startswith("application/problem+json"), body
+    state = g.state()
+    assert state["relays"]["load"] is False
+    assert state["outputs"]["load"]["mode"] == "auto", state["outputs"]
+    # Still in auto, so the one-shot is judged by the line, not refused "in mode on".
+    status, _, body = g.put("/api/v1/relays/load", {"on": False})
+    assert status == 200, body

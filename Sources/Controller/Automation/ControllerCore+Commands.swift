@@ -77,6 +77,12 @@ extension ControllerCore {
         }
     }
 
+    /// Puts an output's mode back after the command that set it failed on the device, so a failed command changes
+    /// nothing (no hold left armed to switch the relay by itself once its line recovers).
+    public mutating func restoreMode(_ output: Output, _ mode: OutputModeState) {
+        modes[output] = mode
+    }
+
     /// Records a MOSFET write that the BMS confirmed, so the snapshot shows it before the next poll.
     public mutating func mosfetConfirmed(_ output: Output, _ on: Bool, source: ChangeSource) -> [CoreAction] {
         if var reading = lastBMS, var mosfets = reading.mosfets {

@@ -19,7 +19,8 @@ final class ControllerLoop: @unchecked Sendable {
     private var lastBMSError: String?
     private var lastShuntError: String?
     private var sequence: UInt64 = 0
-    private var relaysFailed = false
+    /// The relays whose last line write failed, with the error (a missing GPIO chip counts as a failed write).
+    private var failedRelayLines: [Output: String] = [:]
     private var lastPollSeconds: Double?
     private var switchCounts: [Output: Int] = [:]
     /// Every pack's BMS port and last reading; the bank it makes is the automation's BMS.
@@ -151,20 +152,28 @@ final class ControllerLoop: @unchecked Sendable {
     }
 
     /// Drives a relay line; the error text when the write failed.
+    /// A missing GPIO chip is a failed write too: nothing was switched, so nothing may say it was.
     private func setRelay(_ output: Output, _ on: Bool, service: ControllerService, uptime: Double) -> String? {
-        guard let relays = devices.relays else { return nil }
-        do {
-            if output == .load { try relays.setLoad(on) } else { try relays.setBalancer(on) }
-            relaysFailed = false
-            return nil
-        } catch {
-            if !relaysFailed {
-                service.emit(.status(subject: "relays", online: false, reason: error.description), at: uptime)
+        let failure: String
+        if let relays = devices.relays {
+            do {
+                if output == .load { try relays.setLoad(on) } else { try relays.setBalancer(on) }
+                failedRelayLines[output] = nil
+                return nil
+            } catch {
+                failure = error.description
             }
-            relaysFailed = true
-            return error.description
+        } else {
+            failure = relaysMissing
         }
+        if failedRelayLines.isEmpty {
+            service.emit(.status(subject: "relays", online: false, reason: failure), at: uptime)
+        }
+        failedRelayLines[output] = failure
+        return failure
     }
+
+    private var relaysMissing: String { "relays unavailable: \(configuration.panel.gpioChip) is not open" }
 
     private func writeBMS(service: ControllerService, _ body: (DalyClient) throws(DalyClientError) -> Void) -> CommandOutcome {
         bank.write(pack: nil, body)
@@ -181,10 +190,10 @@ final class ControllerLoop: @unchecked Sendable {
                                   reason: nil), at: uptime)
             return finish(pending, bank.execute(command, pack: index), uptime: uptime, service: service)
         }
-        if case .switchOutput(let output, _) = request.command, output.isRelay, devices.relays == nil {
-            return finish(pending, .unavailable("relays unavailable: \(configuration.panel.gpioChip) is not open"),
-                          uptime: uptime, service: service, accepted: false)
+        if devices.relays == nil, commandSwitchesRelay(request.command) {
+            return finish(pending, .unavailable(relaysMissing), uptime: uptime, service: service, accepted: false)
         }
+        let modeBefore = request.command.output.flatMap { core.modes[$0] }
         let (outcome, actions) = core.handle(request, uptime: uptime)
         if case .rejected = outcome {
             return finish(pending, outcome!, uptime: uptime, service: service, accepted: false)
@@ -197,9 +206,20 @@ final class ControllerLoop: @unchecked Sendable {
         let failed = execute(actions, uptime: uptime, service: service, pending: pending)
         // A relay command is done when the line took the write: the completion carries the device's outcome.
         if let output = request.command.output, let error = failed[output] {
+            // A failed command changes nothing: a mode stays as it was (no hold armed to switch later by itself).
+            if case .setMode = request.command, let modeBefore { core.restoreMode(output, modeBefore) }
             return finish(pending, .unavailable("could not switch the \(output.label): \(error)"), uptime: uptime, service: service)
         }
         if let outcome { finish(pending, outcome, uptime: uptime, service: service) }
+    }
+
+    /// A one-shot relay switch or a relay mode that forces a state: both need the relay lines.
+    private func commandSwitchesRelay(_ command: ControlCommand) -> Bool {
+        switch command {
+        case .switchOutput(let output, _): output.isRelay
+        case .setMode(let output, let mode, _): output.isRelay && mode != .auto
+        default: false
+        }
     }
 
     /// Emits the command's final event, publishes the resulting snapshot and wakes the submitter.
@@ -228,7 +248,7 @@ final class ControllerLoop: @unchecked Sendable {
             bmsAge: core.lastBMSUptime.map { uptime - $0 }, bmsError: core.bmsOnline == true ? nil : lastBMSError,
             shunt: core.lastShunt, shuntOK: core.shuntOnline == true, shuntAge: core.lastShuntUptime.map { uptime - $0 },
             energy: core.energy, relays: core.relays, modes: core.modes, changes: core.lastChange,
-            relaysAvailable: devices.relays != nil && !relaysFailed,
+            relaysAvailable: devices.relays != nil && failedRelayLines.isEmpty,
             display: .init(enabled: displayEnabled, page: rotation.page, lines: displayLines, framebuffer: framebuffer),
             gatewayAlarms: core.gatewayAlarms + bank.gatewayAlarms, bmsStatistics: bank.statistics,
             lastPollSeconds: lastPollSeconds, switchCounts: switchCounts, alarmsRaised: core.alarmsRaised,
