@@ -236,3 +236,26 @@ def test_failed_mode_with_hold_on_a_stuck_line_leaves_the_mode_as_it_was(gateway
     # Still in auto, so the one-shot is judged by the line, not refused "in mode on".
     status, _, body = g.put("/api/v1/relays/load", {"on": False})
     assert status == 200, body
+
+
+@pytest.mark.parametrize("fault", ["shunt:dead@1e19", "load:stuck@1e300"])
+def test_fault_time_out_of_range_is_one_clear_line_not_a_crash(dalygate, tmp_path, fault):
+    result = subprocess.run([str(dalygate), "serve", "--simulate", "--state-dir", str(tmp_path), "--http", "127.0.0.1:0",
+                             "--sim-fault", fault], capture_output=True, text=True, timeout=30)
+    output = result.stderr + result.stdout
+    assert result.returncode == 1 and "not a number of seconds in 0...315360000" in output, output
+    assert "Fatal error" not in output
+
+
+@pytest.mark.parametrize("fault, says", [
+    ("foo:dead", "unknown device 'foo'"), ("shunt:dead@nan", "'nan' after '@'"), ("shunt:dead@-5", "'-5' after '@'"),
+    ("shunt:dead@1e300", "'1e300' after '@'"), ("bms3:dead", "not pack 3"),
+])
+def test_config_check_validates_device_faults_like_serve(dalygate, tmp_path, fault, says):
+    config = tmp_path / "faults.yaml"
+    config.write_text(f'simulation:\n  device_faults: ["{fault}"]\n')
+    result = subprocess.run([str(dalygate), "config", "check", str(config)], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "simulation.device_faults" in result.stderr and says in result.stderr, result.stderr
+    config.write_text('simulation:\n  device_faults: ["shunt:dead@900"]\n')
+    ok = subprocess.run([str(dalygate), "config", "check", str(config)], capture_output=True, text=True, timeout=30)
+    assert ok.returncode == 0, ok.stderr
