@@ -259,3 +259,19 @@ def test_config_check_validates_device_faults_like_serve(dalygate, tmp_path, fau
     config.write_text('simulation:\n  device_faults: ["shunt:dead@900"]\n')
     ok = subprocess.run([str(dalygate), "config", "check", str(config)], capture_output=True, text=True, timeout=30)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_frozen_shunt_is_not_acted_on(gateway, tmp_path):
+    # The INA226 freezes at dawn (0 A) with the load on; as the sun comes up the BMS sees the charge current, the
+    # shunt's readings stay identical: it counts as unread (stale), not as a battery at rest.
+    g = gateway("--speed", "1440", "--config", relaxed_bms(tmp_path), "--sim-fault", "shunt:stuck@10")
+    assert g.put("/api/v1/relays/load", {"on": True})[0] == 200
+    assert wait_for(lambda: not g.state()["relays"]["load"], 60), g.output()
+    off = [e for e in g.events("relay") if e["output"] == "load" and not e["on"]]
+    assert off and off[-1]["reason"].startswith("shunt data stale") and off[-1]["source"] == "fail_safe", off
+    state = g.state()
+    assert state["shunt_ok"] is False and state["shunt"]["stale"] is True
+    assert state["energy"]["counting"] is False
+    assert any(e["subject"] == "shunt" and not e["online"] and "frozen" in e["reason"] for e in g.events("status"))
+    status, health = g.get("/healthz")
+    assert status == 503 and any(r.startswith("shunt data is") for r in health["reasons"]), health

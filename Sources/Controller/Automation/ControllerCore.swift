@@ -81,6 +81,8 @@ public struct ControllerCore: Sendable {
     public internal(set) var bmsOnline: Bool?
     public internal(set) var shuntOnline: Bool?
     public internal(set) var plausibility = PlausibilityCheck()
+    /// A shunt that answers with the same reading while the BMS sees current flow is not read at all.
+    public internal(set) var frozenShunt = FrozenShuntDetector()
     /// LastBalancerEnable: uptime of the last automatic enable (0 at start, as in the firmware).
     public internal(set) var lastAutomaticBalancerEnable = 0.0
     var activeBMSAlarms: Set<String> = []
@@ -186,12 +188,18 @@ public struct ControllerCore: Sendable {
 
     // MARK: Tick
 
-    public mutating func tick(_ input: TickInput) -> [CoreAction] {
-        uptime = input.uptime
-        lastTickUptime = input.uptime
+    public mutating func tick(_ raw: TickInput) -> [CoreAction] {
+        uptime = raw.uptime
+        lastTickUptime = raw.uptime
         var actions: [CoreAction] = []
+        // A frozen shunt counts as unread; the plausibility check still compares its raw numbers with the BMS.
+        var input = raw
+        if frozenShunt.update(shunt: raw.shunt, bmsCurrent: raw.bms?.current, band: settings.plausibilityCurrentBand) {
+            input.shunt = nil
+            input.shuntError = frozenShunt.reason
+        }
         readShunt(input, &actions)
-        readBMS(input, &actions)
+        readBMS(raw, &actions)
         if settings.loadPolicy == .juepi111, let shunt = input.shunt { resyncV111(shunt) }
         // The power average counts only while the shunt is read: a gap would read as zero power.
         if input.shunt != nil, energy.advanceAverage(seconds: input.seconds, slotSeconds: settings.powerAverageSlotSeconds) != nil {
