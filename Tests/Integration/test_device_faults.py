@@ -275,3 +275,15 @@ def test_frozen_shunt_is_not_acted_on(gateway, tmp_path):
     assert any(e["subject"] == "shunt" and not e["online"] and "frozen" in e["reason"] for e in g.events("status"))
     status, health = g.get("/healthz")
     assert status == 503 and any(r.startswith("shunt data is") for r in health["reasons"]), health
+
+
+def test_mosfet_and_soc_writes_wait_for_the_manual_dwell(gateway):
+    g = gateway("--speed", "1")
+    assert wait_for(lambda: g.state()["bms_ok"], 10)
+    assert g.put("/api/v1/bms/mosfets/discharge", {"on": False})[0] == 200
+    status, content_type, body = g.put("/api/v1/bms/mosfets/discharge", {"on": True})
+    assert status == 409 and content_type.startswith("application/problem+json") and "manual_min_dwell_s" in body["detail"]
+    assert g.state()["bms"]["mosfets"]["discharge"] is False
+    assert g.put("/api/v1/bms/soc", {"soc_pct": 40})[0] == 200
+    status, _, body = g.put("/api/v1/bms/soc", {"soc_pct": 41})
+    assert status == 409 and "manual_min_dwell_s" in body["detail"]

@@ -81,7 +81,6 @@ public struct ControllerCore: Sendable {
     public internal(set) var bmsOnline: Bool?
     public internal(set) var shuntOnline: Bool?
     public internal(set) var plausibility = PlausibilityCheck()
-    /// A shunt that answers with the same reading while the BMS sees current flow is not read at all.
     public internal(set) var frozenShunt = FrozenShuntDetector()
     /// LastBalancerEnable: uptime of the last automatic enable (0 at start, as in the firmware).
     public internal(set) var lastAutomaticBalancerEnable = 0.0
@@ -97,6 +96,8 @@ public struct ControllerCore: Sendable {
     public internal(set) var lastTickUptime: Double?
     /// Manual MQTT switches refused by the dwell: the latest per relay, applied when the dwell is over.
     public internal(set) var deferredManual: [Output: (on: Bool, source: ChangeSource)] = [:]
+    /// The last manual BMS SOC write (uptime), MQTT's latest value refused by the dwell, deferred MOSFET switches' sources.
+    var lastManualSOCWrite: Double?, deferredSOC: Double?, deferredMOSFETSource: [Output: ChangeSource] = [:]
     /// Power-average slots closed since start (juepi publishes Calc_AvgP as each closes).
     public internal(set) var averageSlotsClosed: UInt64 = 0
     public internal(set) var fullCharge = FullChargeDetector()
@@ -157,7 +158,6 @@ public struct ControllerCore: Sendable {
         return actions
     }
 
-    /// BMS data younger than `stale_after_s`.
     /// Data goes stale only after this many reads in a row failed too: under `--speed` (or a stalled thread) one
     /// slow read can span the whole limit, and one read is not an outage.
     public static let staleAfterMissedReads = 2
@@ -195,8 +195,7 @@ public struct ControllerCore: Sendable {
         // A frozen shunt counts as unread; the plausibility check still compares its raw numbers with the BMS.
         var input = raw
         if frozenShunt.update(shunt: raw.shunt, bmsCurrent: raw.bms?.current, band: settings.plausibilityCurrentBand) {
-            input.shunt = nil
-            input.shuntError = frozenShunt.reason
+            (input.shunt, input.shuntError) = (nil, frozenShunt.reason)
         }
         readShunt(input, &actions)
         readBMS(raw, &actions)
@@ -209,6 +208,7 @@ public struct ControllerCore: Sendable {
         decideLoad(&actions)
         decideBalancer(&actions)
         enforceMOSFETModes(fresh: bmsFresh(at: uptime), &actions)
+        applyDeferredBMSWrites(&actions)
         syncAtFull(&actions)
         updateSOCGapAlarm(&actions)
         return actions

@@ -130,7 +130,7 @@ final class ControllerLoop: @unchecked Sendable {
                 let outcome = writeBMS(service: service) { client throws(DalyClientError) in
                     if output == .chargeMOS { try client.setChargeMOS(on) } else { try client.setDischargeMOS(on) }
                 }
-                let source = pending?.request.source ?? (core.modes[output]?.forced != nil ? .hold : .failSafe)
+                let source = pending?.request.source ?? core.automaticMOSFETSource(output)
                 if outcome == .executed {
                     execute(core.mosfetConfirmed(output, on, source: source), uptime: uptime, service: service)
                 } else if commandID == nil {
