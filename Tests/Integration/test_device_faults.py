@@ -287,3 +287,20 @@ def test_mosfet_and_soc_writes_wait_for_the_manual_dwell(gateway):
     assert g.put("/api/v1/bms/soc", {"soc_pct": 40})[0] == 200
     status, _, body = g.put("/api/v1/bms/soc", {"soc_pct": 41})
     assert status == 409 and "manual_min_dwell_s" in body["detail"]
+
+
+@pytest.mark.parametrize("fault", ["display:dead", "display:dead@60"])
+def test_display_failure_is_in_the_state_and_a_status_event(gateway, tmp_path, fault):
+    g = gateway("--speed", "60", "--config", relaxed_bms(tmp_path), "--sim-fault", fault)
+    assert wait_for(lambda: g.state()["display"]["online"] is False, 20), g.state()["display"]
+    display = g.state()["display"]
+    assert "OLED" in display["reason"], display
+    assert wait_for(lambda: any(e["subject"] == "display" and not e["online"] and "OLED" in e["reason"]
+                                for e in g.events("status")), 10)
+
+
+def test_working_display_is_online(gateway, tmp_path):
+    g = gateway("--speed", "60", "--config", relaxed_bms(tmp_path))
+    assert wait_for(lambda: g.state()["uptime_s"] > 30, 20)
+    display = g.state()["display"]
+    assert display["online"] is True and "reason" not in display

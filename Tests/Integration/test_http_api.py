@@ -107,7 +107,7 @@ def test_state_has_the_contract_keys(gateway):
         assert key in state
     assert set(state["relays"]) == {"load", "balancer"}
     assert set(state["energy"]) >= {"wh", "max_wh", "soc_pct", "avg_power_1h_w"}
-    assert set(state["display"]) == {"enabled", "page", "lines"}
+    assert set(state["display"]) == {"enabled", "page", "lines", "online"}
     assert state["bms"]["cells"]["count"] == 4
 
 

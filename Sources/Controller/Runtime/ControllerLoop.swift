@@ -13,6 +13,8 @@ final class ControllerLoop: @unchecked Sendable {
     var framebuffer: MonochromeFramebuffer
     var displayEnabled = false
     var displayLines: [String] = []
+    /// Why the OLED is not showing what it should (its initialisation or its last write failed), nil while it works.
+    var displayProblem: String?
     private var lastTickUptime: Double?
     private var lastSave = ContinuousClock.now
     private var lastHistoryMinute: Int?
@@ -40,8 +42,8 @@ final class ControllerLoop: @unchecked Sendable {
         for problem in devices.problems { logger.warning("\(problem)") }
         if let oled = devices.oled {
             do { try oled.initialize() } catch {
-                logger.warning("OLED: \(error)")
                 devices.oled = nil
+                displayFailed("OLED: \(error)", uptime: service.clock.uptime(), service: service)
             }
         }
         let startUptime = service.clock.uptime()
@@ -242,6 +244,8 @@ final class ControllerLoop: @unchecked Sendable {
 
     private func makeSnapshot(uptime: Double, service: ControllerService) -> Snapshot {
         sequence += 1
+        var display = Snapshot.DisplaySnapshot(enabled: displayEnabled, page: rotation.page, lines: displayLines, framebuffer: framebuffer)
+        (display.online, display.problem) = (displayProblem == nil, displayProblem)
         return Snapshot(
             sequence: sequence, time: service.clock.date(at: uptime), uptime: uptime, simulated: service.simulated,
             loadPolicy: configuration.automation.loadPolicy, bms: core.lastBMS, bmsOK: core.bmsOnline == true,
@@ -249,7 +253,7 @@ final class ControllerLoop: @unchecked Sendable {
             shunt: core.lastShunt, shuntOK: core.shuntOnline == true, shuntAge: core.lastShuntUptime.map { uptime - $0 },
             energy: core.energy, relays: core.relays, modes: core.modes, changes: core.lastChange,
             relaysAvailable: devices.relays != nil && failedRelayLines.isEmpty,
-            display: .init(enabled: displayEnabled, page: rotation.page, lines: displayLines, framebuffer: framebuffer),
+            display: display,
             gatewayAlarms: core.gatewayAlarms + bank.gatewayAlarms, bmsStatistics: bank.statistics,
             lastPollSeconds: lastPollSeconds, switchCounts: switchCounts, alarmsRaised: core.alarmsRaised,
             inputs: core.inputHealth, socGap: core.socGap, averageSlotsClosed: core.averageSlotsClosed,
