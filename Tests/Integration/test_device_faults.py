@@ -304,3 +304,17 @@ def test_working_display_is_online(gateway, tmp_path):
     assert wait_for(lambda: g.state()["uptime_s"] > 30, 20)
     display = g.state()["display"]
     assert display["online"] is True and "reason" not in display
+
+
+def test_restoring_a_relay_onto_a_missing_line_switches_nothing(gateway):
+    # The load was on when the gateway stopped; at the next start its line is dead: the restore is a failed write.
+    first = gateway("--speed", "1")
+    assert first.put("/api/v1/relays/load", {"on": True})[0] == 200
+    first.stop()
+    g = gateway("--speed", "60", "--sim-fault", "load:dead")
+    assert wait_for(lambda: g.state()["uptime_s"] > 5, 10)
+    state = g.state()
+    assert state["relays"]["load"] is False and state["relays_available"] is False, state["relays"]
+    # The event log outlives the restart: the first run's manual "on" is there, no "restored" one.
+    assert not [e for e in g.events("relay") if e["output"] == "load" and e["source"] == "startup"]
+    assert any(e["subject"] == "relays" and not e["online"] for e in g.events("status"))
