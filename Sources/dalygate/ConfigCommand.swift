@@ -44,6 +44,8 @@ struct ConfigCommand: ParsableCommand {
             } catch {
                 throw fail("\(file): \(error)")
             }
+            // The parser `serve --simulate` uses (it prints its own error, naming the key).
+            _ = try SimulatedPacks.deviceFaults(configuration)
             // The same rule `serve` applies: beyond loopback, a strong token (here or from the environment/credential).
             if ProcessInfo.processInfo.environment["DALYGATE_TOKEN"] == nil, ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"] == nil,
                let address = try? ListenAddress(parsing: configuration.http.listen),

@@ -49,11 +49,7 @@ struct GatewayAssembly {
                 return rule
             }
             settings.bmsCurrentDeadband = sim.bmsDeadband
-            settings.deviceFaults = try sim.deviceFaults.map { text in
-                do { return try DeviceFault(parsing: text) } catch {
-                    throw fail("config key 'simulation.device_faults' (or --sim-fault): \(error)")
-                }
-            }
+            settings.deviceFaults = try SimulatedPacks.deviceFaults(configuration)
             settings.loadLine = configuration.panel.loadLine
             settings.balancerLine = configuration.panel.balancerLine
             settings.displaySwitchLine = configuration.panel.displaySwitchLine
@@ -61,7 +57,6 @@ struct GatewayAssembly {
             settings.shuntOhms = configuration.shunt.shuntOhms
             (configuration, settings.packs) = try SimulatedPacks.bank(configuration)
             settings.rs485 = sim.bus == "rs485"
-            try SimulatedPacks.check(settings.deviceFaults, packs: settings.packs)
             let hardware: SimulatedHardwareSet
             do {
                 hardware = try SimulatedHardwareSet(settings: settings)

@@ -26,6 +26,18 @@ enum SimulatedPacks {
         return (configured, sim.packs)
     }
 
+    /// Parses `simulation.device_faults` (with the `--sim-fault`s added) and checks each against the simulated bank:
+    /// the one parser for `serve --simulate` and `config check`.
+    static func deviceFaults(_ configuration: GatewayConfiguration) throws -> [DeviceFault] {
+        let faults = try configuration.simulation.deviceFaults.map { text in
+            do { return try DeviceFault(parsing: text) } catch {
+                throw fail("config key 'simulation.device_faults' (or --sim-fault): \(error)")
+            }
+        }
+        try check(faults, packs: bank(configuration).1)
+        return faults
+    }
+
     /// Refuses a device fault for a pack the simulation does not have, naming the key.
     static func check(_ faults: [DeviceFault], packs: Int) throws {
         for fault in faults {

@@ -8,7 +8,7 @@ struct DeviceFaultTests {
     @Test("DEVICE:KIND[@SECONDS] parses for every device and kind", arguments: [
         ("shunt:dead@900", "shunt:dead@900"), ("load:stuck", "load:stuck"), ("BMS:sleep@60", "bms:sleep@60"),
         ("bms1:dead", "bms:dead"), ("bms:corrupt:0.3@1.5", "bms:corrupt:0.3@1.5"), ("display:dead", "display:dead"),
-        ("balancer:stuck@0", "balancer:stuck"),
+        ("balancer:stuck@0", "balancer:stuck"), ("shunt:dead@315360000", "shunt:dead@315360000"),
     ])
     func parses(text: String, canonical: String) throws {
         #expect(try DeviceFault(parsing: text).description == canonical)
@@ -18,7 +18,12 @@ struct DeviceFaultTests {
         ("bms9:dead", "pack 9 is out of range: bms1...bms8"),
         ("relay:dead", "unknown device 'relay'; devices: shunt, bms (or bmsN for pack N), load, balancer, display"),
         ("load:sleep", "unknown kind 'sleep' for load; kinds: dead, stuck"),
-        ("shunt:dead@soon", "'soon' after '@' is not a number of seconds >= 0"),
+        ("shunt:dead@soon", "'soon' after '@' is not a number of seconds in 0...315360000 (10 years)"),
+        ("shunt:dead@1e19", "'1e19' after '@' is not a number of seconds in 0...315360000 (10 years)"),
+        ("load:stuck@1e300", "'1e300' after '@' is not a number of seconds in 0...315360000 (10 years)"),
+        ("shunt:dead@nan", "'nan' after '@' is not a number of seconds in 0...315360000 (10 years)"),
+        ("shunt:dead@-5", "'-5' after '@' is not a number of seconds in 0...315360000 (10 years)"),
+        ("shunt:dead@inf", "'inf' after '@' is not a number of seconds in 0...315360000 (10 years)"),
         ("shunt", "expected DEVICE:KIND[@SECONDS]"),
     ])
     func refuses(text: String, problem: String) {

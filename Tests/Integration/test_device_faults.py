@@ -211,3 +211,110 @@ def test_a_simulated_day_ends_with_the_bms_synced_to_100_at_full(gateway):
     state = g.state()
     assert state["bms"]["pack"]["soc_pct"] >= 99.5 and state["energy"]["last_sync"] == "full"
     assert abs(state["energy"]["soc_gap_pct"]) < 1
+
+
+@pytest.mark.parametrize("fault, output", [("load:dead", "load"), ("balancer:dead", "balancer")])
+def test_mode_on_a_missing_relay_line_is_503_and_changes_nothing(gateway, fault, output):
+    g = gateway("--speed", "60", "--sim-fault", fault)
+    status, content_type, body = g.put(f"/api/v1/relays/{output}", {"mode": "on"})
+    assert status == 503 and content_type.startswith("application/problem+json"), body
+    state = g.state()
+    assert state["relays"][output] is False and state["relays_available"] is False
+    assert state["outputs"][output]["mode"] == "auto", state["outputs"]
+    assert not [e for e in g.events("relay") if e["output"] == output]
+    status, health = g.get("/healthz")
+    assert status == 503 and any("relays unavailable" in r for r in health["reasons"]), health
+
+
+def test_failed_mode_with_hold_on_a_stuck_line_leaves_the_mode_as_it_was(gateway):
+    g = gateway("--speed", "60", "--sim-fault", "load:stuck")
+    status, content_type, body = g.put("/api/v1/relays/load", {"mode": "on", "hold_s": 100})
+    assert status == 503 and content_type.startswith("application/problem+json"), body
+    state = g.state()
+    assert state["relays"]["load"] is False
+    assert state["outputs"]["load"]["mode"] == "auto", state["outputs"]
+    # Still in auto, so the one-shot is judged by the line, not refused "in mode on".
+    status, _, body = g.put("/api/v1/relays/load", {"on": False})
+    assert status == 200, body
+
+
+@pytest.mark.parametrize("fault", ["shunt:dead@1e19", "load:stuck@1e300"])
+def test_fault_time_out_of_range_is_one_clear_line_not_a_crash(dalygate, tmp_path, fault):
+    result = subprocess.run([str(dalygate), "serve", "--simulate", "--state-dir", str(tmp_path), "--http", "127.0.0.1:0",
+                             "--sim-fault", fault], capture_output=True, text=True, timeout=30)
+    output = result.stderr + result.stdout
+    assert result.returncode == 1 and "not a number of seconds in 0...315360000" in output, output
+    assert "Fatal error" not in output
+
+
+@pytest.mark.parametrize("fault, says", [
+    ("foo:dead", "unknown device 'foo'"), ("shunt:dead@nan", "'nan' after '@'"), ("shunt:dead@-5", "'-5' after '@'"),
+    ("shunt:dead@1e300", "'1e300' after '@'"), ("bms3:dead", "not pack 3"),
+])
+def test_config_check_validates_device_faults_like_serve(dalygate, tmp_path, fault, says):
+    config = tmp_path / "faults.yaml"
+    config.write_text(f'simulation:\n  device_faults: ["{fault}"]\n')
+    result = subprocess.run([str(dalygate), "config", "check", str(config)], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and "simulation.device_faults" in result.stderr and says in result.stderr, result.stderr
+    config.write_text('simulation:\n  device_faults: ["shunt:dead@900"]\n')
+    ok = subprocess.run([str(dalygate), "config", "check", str(config)], capture_output=True, text=True, timeout=30)
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_frozen_shunt_is_not_acted_on(gateway, tmp_path):
+    # The INA226 freezes at dawn (0 A) with the load on; as the sun comes up the BMS sees the charge current, the
+    # shunt's readings stay identical: it counts as unread (stale), not as a battery at rest.
+    g = gateway("--speed", "1440", "--config", relaxed_bms(tmp_path), "--sim-fault", "shunt:stuck@10")
+    assert g.put("/api/v1/relays/load", {"on": True})[0] == 200
+    assert wait_for(lambda: not g.state()["relays"]["load"], 60), g.output()
+    off = [e for e in g.events("relay") if e["output"] == "load" and not e["on"]]
+    assert off and off[-1]["reason"].startswith("shunt data stale") and off[-1]["source"] == "fail_safe", off
+    state = g.state()
+    assert state["shunt_ok"] is False and state["shunt"]["stale"] is True
+    assert state["energy"]["counting"] is False
+    assert any(e["subject"] == "shunt" and not e["online"] and "frozen" in e["reason"] for e in g.events("status"))
+    status, health = g.get("/healthz")
+    assert status == 503 and any(r.startswith("shunt data is") for r in health["reasons"]), health
+
+
+def test_mosfet_and_soc_writes_wait_for_the_manual_dwell(gateway):
+    g = gateway("--speed", "1")
+    assert wait_for(lambda: g.state()["bms_ok"], 10)
+    assert g.put("/api/v1/bms/mosfets/discharge", {"on": False})[0] == 200
+    status, content_type, body = g.put("/api/v1/bms/mosfets/discharge", {"on": True})
+    assert status == 409 and content_type.startswith("application/problem+json") and "manual_min_dwell_s" in body["detail"]
+    assert g.state()["bms"]["mosfets"]["discharge"] is False
+    assert g.put("/api/v1/bms/soc", {"soc_pct": 40})[0] == 200
+    status, _, body = g.put("/api/v1/bms/soc", {"soc_pct": 41})
+    assert status == 409 and "manual_min_dwell_s" in body["detail"]
+
+
+@pytest.mark.parametrize("fault", ["display:dead", "display:dead@60"])
+def test_display_failure_is_in_the_state_and_a_status_event(gateway, tmp_path, fault):
+    g = gateway("--speed", "60", "--config", relaxed_bms(tmp_path), "--sim-fault", fault)
+    assert wait_for(lambda: g.state()["display"]["online"] is False, 20), g.state()["display"]
+    display = g.state()["display"]
+    assert "OLED" in display["reason"], display
+    assert wait_for(lambda: any(e["subject"] == "display" and not e["online"] and "OLED" in e["reason"]
+                                for e in g.events("status")), 10)
+
+
+def test_working_display_is_online(gateway, tmp_path):
+    g = gateway("--speed", "60", "--config", relaxed_bms(tmp_path))
+    assert wait_for(lambda: g.state()["uptime_s"] > 30, 20)
+    display = g.state()["display"]
+    assert display["online"] is True and "reason" not in display
+
+
+def test_restoring_a_relay_onto_a_missing_line_switches_nothing(gateway):
+    # The load was on when the gateway stopped; at the next start its line is dead: the restore is a failed write.
+    first = gateway("--speed", "1")
+    assert first.put("/api/v1/relays/load", {"on": True})[0] == 200
+    first.stop()
+    g = gateway("--speed", "60", "--sim-fault", "load:dead")
+    assert wait_for(lambda: g.state()["uptime_s"] > 5, 10)
+    state = g.state()
+    assert state["relays"]["load"] is False and state["relays_available"] is False, state["relays"]
+    # The event log outlives the restart: the first run's manual "on" is there, no "restored" one.
+    assert not [e for e in g.events("relay") if e["output"] == "load" and e["source"] == "startup"]
+    assert any(e["subject"] == "relays" and not e["online"] for e in g.events("status"))

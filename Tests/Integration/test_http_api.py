@@ -107,7 +107,7 @@ def test_state_has_the_contract_keys(gateway):
         assert key in state
     assert set(state["relays"]) == {"load", "balancer"}
     assert set(state["energy"]) >= {"wh", "max_wh", "soc_pct", "avg_power_1h_w"}
-    assert set(state["display"]) == {"enabled", "page", "lines"}
+    assert set(state["display"]) == {"enabled", "page", "lines", "online"}
     assert state["bms"]["cells"]["count"] == 4
 
 
@@ -202,12 +202,14 @@ def test_soc_and_mosfets_reach_the_bms(gateway):
     # Read back from the BMS by the next polls: the simulated pack moves the SOC by a few tenths at most meanwhile.
     soc = lambda: get_json(gateway, "/api/v1/state")["bms"]["pack"]["soc_pct"]
     assert wait_for(lambda: abs(soc() - 61.5) <= 0.5), soc()
-    status, _, body = call(gateway, "PUT", "/api/v1/bms/soc", b'{"soc_pct": 38}')
+    # Writes to the BMS wait for automation.manual_min_dwell_s (409 until then).
+    until_not_409 = lambda path, body: wait_for(lambda: (lambda r: r if r[0] != 409 else None)(call(gateway, "PUT", path, body)))
+    status, _, body = until_not_409("/api/v1/bms/soc", b'{"soc_pct": 38}')
     assert status == 200
     assert wait_for(lambda: abs(soc() - 38) <= 0.5), soc()
-    status, _, body = call(gateway, "PUT", "/api/v1/bms/mosfets/discharge", b'{"on": false}')
+    status, _, body = until_not_409("/api/v1/bms/mosfets/discharge", b'{"on": false}')
     assert status == 200 and json.loads(body)["bms"]["mosfets"]["discharge"] is False
-    status, _, body = call(gateway, "PUT", "/api/v1/bms/mosfets/discharge", b'{"on": true}')
+    status, _, body = until_not_409("/api/v1/bms/mosfets/discharge", b'{"on": true}')
     assert status == 200 and json.loads(body)["bms"]["mosfets"]["discharge"] is True
     assert_problem(*call(gateway, "PUT", "/api/v1/bms/soc", b'{"soc_pct": 150}'), 422)
     assert abs(soc() - 38) <= 0.5

@@ -1,14 +1,24 @@
 /// Commands from HTTP and MQTT: one-shots, modes, BMS writes, with the manual dwell.
 extension ControllerCore {
     /// Seconds until a manual change of `output` is allowed again (`manual_min_dwell_s` after its last change).
+    /// Relays and MOSFETs alike: neither they nor what they switch survive being toggled as fast as MQTT delivers.
     public func manualDwellRemaining(_ output: Output) -> Double {
-        guard output.isRelay, let last = lastChange[output] else { return 0 }
+        guard let last = lastChange[output] else { return 0 }
         return settings.manualMinimumDwellSeconds - (uptime - last.uptime)
     }
 
-    /// The refusal of a manual relay change inside the dwell; MQTT's latest such command is kept for later.
+    /// An output's state as the controller knows it: a relay's line, a MOSFET as the BMS last reported it.
+    func outputState(_ output: Output) -> Bool? {
+        switch output {
+        case .load, .balancer: relays[output]
+        case .chargeMOS: lastBMS?.mosfets?.chargeMOS
+        case .dischargeMOS: lastBMS?.mosfets?.dischargeMOS
+        }
+    }
+
+    /// The refusal of a manual change inside the dwell; MQTT's latest such command is kept for later.
     mutating func dwellRefusal(_ output: Output, on: Bool, source: ChangeSource) -> CommandOutcome? {
-        guard output.isRelay, relays[output] != on else { return nil }
+        guard outputState(output) != on else { return nil }
         let remaining = manualDwellRemaining(output)
         guard remaining > 0 else { return nil }
         let wait = RelayRules.format(remaining, 1)
@@ -44,9 +54,11 @@ extension ControllerCore {
                 return (.executed, actions)
             }
             guard bmsOnline == true else { return (.unavailable("BMS offline: cannot switch the \(output.label)"), []) }
+            if let refusal = dwellRefusal(output, on: on, source: request.source) { return (refusal, []) }
+            deferredManual[output] = nil
             return (nil, [.setMOSFET(output, on, commandID: request.id)])
         case .setMode(let output, let mode, let hold):
-            if output.isRelay, let forced = OutputModeState(mode: mode).forced,
+            if let forced = OutputModeState(mode: mode).forced,
                let refusal = dwellRefusal(output, on: forced, source: request.source) {
                 return (refusal, [])
             }
@@ -55,6 +67,7 @@ extension ControllerCore {
                 deferredManual[output] = nil
                 switchRelay(output, forced, reason: "mode \(mode.rawValue) \(via)", source: request.source, &actions)
             } else if let forced = modes[output]?.forced, bmsOnline == true {
+                deferredManual[output] = nil
                 lastMOSFETEnforcement[output] = uptime
                 actions.append(.setMOSFET(output, forced, commandID: nil))
             }
@@ -62,6 +75,9 @@ extension ControllerCore {
         case .setBMSSOC(let percent):
             guard ControlCommand.isSettableSOC(percent) else { return (.rejected(ControlCommand.socOutOfRange), []) }
             guard bmsOnline == true else { return (.unavailable("BMS offline: cannot set its SOC"), []) }
+            if let refusal = socWriteRefusal(percent, source: request.source) { return (refusal, []) }
+            lastManualSOCWrite = uptime
+            deferredSOC = nil
             return (nil, [.setBMSSOC(percent, commandID: request.id)])
         case .resetEnergy:
             energy.resetToEmpty()
@@ -75,6 +91,51 @@ extension ControllerCore {
             // One pack's writes bypass the bank's automation: the controller loop hands them to its pack poller.
             return (.rejected("per-pack commands are executed by the controller loop"), [])
         }
+    }
+
+    /// A manual BMS SOC write (0x21) sooner than `manual_min_dwell_s` after the last one is refused; MQTT's latest
+    /// value is kept and written when the dwell is over (the BMS's flash is not written as fast as MQTT delivers).
+    mutating func socWriteRefusal(_ percent: Double, source: ChangeSource) -> CommandOutcome? {
+        guard let last = lastManualSOCWrite else { return nil }
+        let remaining = settings.manualMinimumDwellSeconds - (uptime - last)
+        guard remaining > 0 else { return nil }
+        var why = "the BMS SOC was written \(RelayRules.format(uptime - last, 1)) s ago: wait \(RelayRules.format(remaining, 1)) s"
+            + " (automation.manual_min_dwell_s = \(RelayRules.format(settings.manualMinimumDwellSeconds, 1)) s)"
+        if source == .mqtt {
+            deferredSOC = percent
+            why += "; the latest MQTT value is written then"
+        }
+        return .rejected(why)
+    }
+
+    /// Deferred manual MOSFET switches and SOC writes whose dwell is over, as device actions (once per tick).
+    mutating func applyDeferredBMSWrites(_ actions: inout [CoreAction]) {
+        guard bmsOnline == true else { return }
+        for output in [Output.chargeMOS, .dischargeMOS] {
+            guard let deferred = deferredManual[output], manualDwellRemaining(output) <= 0 else { continue }
+            deferredManual[output] = nil
+            guard modes[output]?.forced == nil, outputState(output) != deferred.on else { continue }
+            deferredMOSFETSource[output] = deferred.source
+            actions.append(.setMOSFET(output, deferred.on, commandID: nil))
+        }
+        if let percent = deferredSOC, let last = lastManualSOCWrite,
+           uptime - last >= settings.manualMinimumDwellSeconds {
+            deferredSOC = nil
+            lastManualSOCWrite = uptime
+            actions.append(.setBMSSOC(percent, commandID: nil))
+        }
+    }
+
+    /// Who asked for a MOSFET write that no command waits for: a deferred manual one, the mode, or the fail-safe.
+    public mutating func automaticMOSFETSource(_ output: Output) -> ChangeSource {
+        if let source = deferredMOSFETSource.removeValue(forKey: output) { return source }
+        return modes[output]?.forced != nil ? .hold : .failSafe
+    }
+
+    /// Puts an output's mode back after the command that set it failed on the device, so a failed command changes
+    /// nothing (no hold left armed to switch the relay by itself once its line recovers).
+    public mutating func restoreMode(_ output: Output, _ mode: OutputModeState) {
+        modes[output] = mode
     }
 
     /// Records a MOSFET write that the BMS confirmed, so the snapshot shows it before the next poll.

@@ -81,6 +81,7 @@ public struct ControllerCore: Sendable {
     public internal(set) var bmsOnline: Bool?
     public internal(set) var shuntOnline: Bool?
     public internal(set) var plausibility = PlausibilityCheck()
+    public internal(set) var frozenShunt = FrozenShuntDetector()
     /// LastBalancerEnable: uptime of the last automatic enable (0 at start, as in the firmware).
     public internal(set) var lastAutomaticBalancerEnable = 0.0
     var activeBMSAlarms: Set<String> = []
@@ -95,6 +96,8 @@ public struct ControllerCore: Sendable {
     public internal(set) var lastTickUptime: Double?
     /// Manual MQTT switches refused by the dwell: the latest per relay, applied when the dwell is over.
     public internal(set) var deferredManual: [Output: (on: Bool, source: ChangeSource)] = [:]
+    /// The last manual BMS SOC write (uptime), MQTT's latest value refused by the dwell, deferred MOSFET switches' sources.
+    var lastManualSOCWrite: Double?, deferredSOC: Double?, deferredMOSFETSource: [Output: ChangeSource] = [:]
     /// Power-average slots closed since start (juepi publishes Calc_AvgP as each closes).
     public internal(set) var averageSlotsClosed: UInt64 = 0
     public internal(set) var fullCharge = FullChargeDetector()
@@ -155,7 +158,6 @@ public struct ControllerCore: Sendable {
         return actions
     }
 
-    /// BMS data younger than `stale_after_s`.
     /// Data goes stale only after this many reads in a row failed too: under `--speed` (or a stalled thread) one
     /// slow read can span the whole limit, and one read is not an outage.
     public static let staleAfterMissedReads = 2
@@ -186,12 +188,17 @@ public struct ControllerCore: Sendable {
 
     // MARK: Tick
 
-    public mutating func tick(_ input: TickInput) -> [CoreAction] {
-        uptime = input.uptime
-        lastTickUptime = input.uptime
+    public mutating func tick(_ raw: TickInput) -> [CoreAction] {
+        uptime = raw.uptime
+        lastTickUptime = raw.uptime
         var actions: [CoreAction] = []
+        // A frozen shunt counts as unread; the plausibility check still compares its raw numbers with the BMS.
+        var input = raw
+        if frozenShunt.update(shunt: raw.shunt, bmsCurrent: raw.bms?.current, band: settings.plausibilityCurrentBand) {
+            (input.shunt, input.shuntError) = (nil, frozenShunt.reason)
+        }
         readShunt(input, &actions)
-        readBMS(input, &actions)
+        readBMS(raw, &actions)
         if settings.loadPolicy == .juepi111, let shunt = input.shunt { resyncV111(shunt) }
         // The power average counts only while the shunt is read: a gap would read as zero power.
         if input.shunt != nil, energy.advanceAverage(seconds: input.seconds, slotSeconds: settings.powerAverageSlotSeconds) != nil {
@@ -201,6 +208,7 @@ public struct ControllerCore: Sendable {
         decideLoad(&actions)
         decideBalancer(&actions)
         enforceMOSFETModes(fresh: bmsFresh(at: uptime), &actions)
+        applyDeferredBMSWrites(&actions)
         syncAtFull(&actions)
         updateSOCGapAlarm(&actions)
         return actions

@@ -162,10 +162,12 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
         try require(loadOffCurrentMin <= loadOffCurrentMax, .loadOffCurrentMin, "must not exceed load_off_current_max_a")
         try require(balancerOffCellMillivolts <= balancerOnCellMillivolts, .balancerOffCellMillivolts,
                     "must not exceed balancer_on_cell_mv")
-        try require(staleAfterSeconds > 0, .staleAfterSeconds, "must be positive")
-        try require(shuntStaleAfterSeconds > 0, .shuntStaleAfterSeconds, "must be positive")
-        try require(relayMinimumDwellSeconds >= 0, .relayMinimumDwellSeconds, "must not be negative")
-        try require(manualMinimumDwellSeconds >= 0, .manualMinimumDwellSeconds, "must not be negative")
+        // Finite upper bounds: an endless staleness limit or dwell would switch a fail-safe or every manual command off.
+        try require(staleAfterSeconds > 0 && staleAfterSeconds <= 86_400, .staleAfterSeconds, "must be more than 0 and at most 86400 s")
+        try require(shuntStaleAfterSeconds > 0 && shuntStaleAfterSeconds <= 3600, .shuntStaleAfterSeconds,
+                    "must be more than 0 and at most 3600 s")
+        try require((0...86_400).contains(relayMinimumDwellSeconds), .relayMinimumDwellSeconds, "must be 0...86400 s")
+        try require((0...3600).contains(manualMinimumDwellSeconds), .manualMinimumDwellSeconds, "must be 0...3600 s")
         try require(designCapacityWh > 0, .designCapacityWh, "must be positive")
     }
 }

@@ -138,8 +138,15 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
         guard prefix.isEmpty || prefix.hasSuffix("/") else {
             throw ConfigurationError(key: "mqtt.prefix", message: "must end with '/' (like juepi's TOPTREE)")
         }
-        guard jsonPrefix.isEmpty || jsonPrefix.hasSuffix("/") else {
-            throw ConfigurationError(key: "mqtt.json_prefix", message: "must end with '/'")
+        guard !prefix.contains("#"), !prefix.contains("+") else {
+            throw ConfigurationError(key: "mqtt.prefix", message: "must not contain the MQTT wildcards '#' or '+'")
+        }
+        // The JSON topics include set/... commands: at the topic root or under a wildcard they would be nobody's.
+        guard !jsonPrefix.isEmpty, jsonPrefix.hasSuffix("/"), jsonPrefix != "/" else {
+            throw ConfigurationError(key: "mqtt.json_prefix", message: "must be a topic level ending with '/', like dalygate/")
+        }
+        guard !jsonPrefix.contains("#"), !jsonPrefix.contains("+") else {
+            throw ConfigurationError(key: "mqtt.json_prefix", message: "must not contain the MQTT wildcards '#' or '+'")
         }
         guard protocolVersion == 3 || protocolVersion == 5 else {
             throw ConfigurationError(key: "mqtt.protocol", message: "must be 3 (MQTT 3.1.1) or 5")

@@ -43,6 +43,9 @@ public struct SOCSyncSettings: Codable, Equatable, Sendable {
         guard fullVoltage >= 0 else { throw ConfigurationError(key: "soc_sync.full_voltage_v", message: "must not be negative") }
         guard tailCurrent > 0 else { throw ConfigurationError(key: "soc_sync.tail_current_a", message: "must be positive") }
         guard holdSeconds >= 0 else { throw ConfigurationError(key: "soc_sync.hold_s", message: "must not be negative") }
-        guard alarmGapPercent > 0 else { throw ConfigurationError(key: "soc_sync.alarm_gap_pct", message: "must be positive") }
+        // The alarm clears 1 point below the threshold: under 2 it could never clear; over 100 it could never be raised.
+        guard (2...100).contains(alarmGapPercent) else {
+            throw ConfigurationError(key: "soc_sync.alarm_gap_pct", message: "must be 2...100 (the alarm clears 1 point below it)")
+        }
     }
 }

@@ -50,6 +50,9 @@ public struct Snapshot: Sendable {
         public var lines: [String]
         /// The pixels, for /api/v1/display.png.
         public var image: DisplayImage
+        /// The OLED took its last write; `problem` says why not (missing, or its writes fail).
+        public var online = true
+        public var problem: String?
         public init(enabled: Bool, page: Int, lines: [String], image: DisplayImage) {
             self.enabled = enabled
             self.page = page
@@ -131,7 +134,7 @@ struct StateDocument: Encodable {
         let on: Bool?, mode: OutputMode, hold_remaining_s: Double?, reason: String?, source: ChangeSource?
         let changed_s_ago: Double?
     }
-    struct Display: Encodable { let enabled: Bool, page: Int, lines: [String] }
+    struct Display: Encodable { let enabled: Bool, page: Int, lines: [String], online: Bool, reason: String? }
     struct Alarms: Encodable { let bms: [String], gateway: [String], details: [AlarmDetail] }
     struct AlarmDetail: Encodable {
         let name: String, origin: String, text: String, since: String?
@@ -193,7 +196,8 @@ struct StateDocument: Encodable {
                 reason: change?.reason, source: change?.source, changed_s_ago: change.map { rounded(s.uptime - $0.uptime, 1) })
         }
         self.outputs = outputs
-        display = Display(enabled: s.display.enabled, page: s.display.page, lines: s.display.lines)
+        display = Display(enabled: s.display.enabled, page: s.display.page, lines: s.display.lines, online: s.display.online,
+                          reason: s.display.problem)
         let bmsAlarms = s.bms?.alarms?.active ?? []
         let details = Self.unpackedAlarms(s, bmsAlarms)
         alarms = Alarms(bms: bmsAlarms, gateway: s.gatewayAlarms, details: details.map { name, origin in

@@ -10,14 +10,37 @@ extension ControllerLoop {
         case .show(let page):
             displayLines = DisplayPages.lines(page: page, status: displayStatus(uptime: uptime, service: service))
             framebuffer.drawLines(displayLines)
-            try? devices.oled?.show(framebuffer)
+            showFrame(uptime: uptime, service: service)
         case .clear:
             displayLines = []
             framebuffer.clear()
-            try? devices.oled?.show(framebuffer)
+            showFrame(uptime: uptime, service: service)
         case .nothing:
             break
         }
+    }
+
+    /// Writes the framebuffer to the OLED; a failed write is shown in the state and as a `display` status event
+    /// (once per outage), and a write that works again after one says so too.
+    private func showFrame(uptime: Double, service: ControllerService) {
+        guard let oled = devices.oled else { return }
+        do {
+            try oled.show(framebuffer)
+            if displayProblem != nil {
+                displayProblem = nil
+                service.emit(.status(subject: "display", online: true, reason: "OLED answers"), at: uptime)
+            }
+        } catch {
+            displayFailed("OLED: \(error)", uptime: uptime, service: service)
+        }
+    }
+
+    func displayFailed(_ problem: String, uptime: Double, service: ControllerService) {
+        if displayProblem == nil {
+            service.logger.warning("\(problem)")
+            service.emit(.status(subject: "display", online: false, reason: problem), at: uptime)
+        }
+        displayProblem = problem
     }
 
     func displayStatus(uptime: Double, service: ControllerService) -> DisplayStatus {

@@ -13,13 +13,16 @@ final class ControllerLoop: @unchecked Sendable {
     var framebuffer: MonochromeFramebuffer
     var displayEnabled = false
     var displayLines: [String] = []
+    /// Why the OLED is not showing what it should (its initialisation or its last write failed), nil while it works.
+    var displayProblem: String?
     private var lastTickUptime: Double?
     private var lastSave = ContinuousClock.now
     private var lastHistoryMinute: Int?
     private var lastBMSError: String?
     private var lastShuntError: String?
     private var sequence: UInt64 = 0
-    private var relaysFailed = false
+    /// The relays whose last line write failed, with the error (a missing GPIO chip counts as a failed write).
+    private var failedRelayLines: [Output: String] = [:]
     private var lastPollSeconds: Double?
     private var switchCounts: [Output: Int] = [:]
     /// Every pack's BMS port and last reading; the bank it makes is the automation's BMS.
@@ -39,8 +42,8 @@ final class ControllerLoop: @unchecked Sendable {
         for problem in devices.problems { logger.warning("\(problem)") }
         if let oled = devices.oled {
             do { try oled.initialize() } catch {
-                logger.warning("OLED: \(error)")
                 devices.oled = nil
+                displayFailed("OLED: \(error)", uptime: service.clock.uptime(), service: service)
             }
         }
         let startUptime = service.clock.uptime()
@@ -129,7 +132,7 @@ final class ControllerLoop: @unchecked Sendable {
                 let outcome = writeBMS(service: service) { client throws(DalyClientError) in
                     if output == .chargeMOS { try client.setChargeMOS(on) } else { try client.setDischargeMOS(on) }
                 }
-                let source = pending?.request.source ?? (core.modes[output]?.forced != nil ? .hold : .failSafe)
+                let source = pending?.request.source ?? core.automaticMOSFETSource(output)
                 if outcome == .executed {
                     execute(core.mosfetConfirmed(output, on, source: source), uptime: uptime, service: service)
                 } else if commandID == nil {
@@ -151,20 +154,28 @@ final class ControllerLoop: @unchecked Sendable {
     }
 
     /// Drives a relay line; the error text when the write failed.
+    /// A missing GPIO chip is a failed write too: nothing was switched, so nothing may say it was.
     private func setRelay(_ output: Output, _ on: Bool, service: ControllerService, uptime: Double) -> String? {
-        guard let relays = devices.relays else { return nil }
-        do {
-            if output == .load { try relays.setLoad(on) } else { try relays.setBalancer(on) }
-            relaysFailed = false
-            return nil
-        } catch {
-            if !relaysFailed {
-                service.emit(.status(subject: "relays", online: false, reason: error.description), at: uptime)
+        let failure: String
+        if let relays = devices.relays {
+            do {
+                if output == .load { try relays.setLoad(on) } else { try relays.setBalancer(on) }
+                failedRelayLines[output] = nil
+                return nil
+            } catch {
+                failure = error.description
             }
-            relaysFailed = true
-            return error.description
+        } else {
+            failure = relaysMissing
         }
+        if failedRelayLines.isEmpty {
+            service.emit(.status(subject: "relays", online: false, reason: failure), at: uptime)
+        }
+        failedRelayLines[output] = failure
+        return failure
     }
+
+    private var relaysMissing: String { "relays unavailable: \(configuration.panel.gpioChip) is not open" }
 
     private func writeBMS(service: ControllerService, _ body: (DalyClient) throws(DalyClientError) -> Void) -> CommandOutcome {
         bank.write(pack: nil, body)
@@ -181,10 +192,10 @@ final class ControllerLoop: @unchecked Sendable {
                                   reason: nil), at: uptime)
             return finish(pending, bank.execute(command, pack: index), uptime: uptime, service: service)
         }
-        if case .switchOutput(let output, _) = request.command, output.isRelay, devices.relays == nil {
-            return finish(pending, .unavailable("relays unavailable: \(configuration.panel.gpioChip) is not open"),
-                          uptime: uptime, service: service, accepted: false)
+        if devices.relays == nil, commandSwitchesRelay(request.command) {
+            return finish(pending, .unavailable(relaysMissing), uptime: uptime, service: service, accepted: false)
         }
+        let modeBefore = request.command.output.flatMap { core.modes[$0] }
         let (outcome, actions) = core.handle(request, uptime: uptime)
         if case .rejected = outcome {
             return finish(pending, outcome!, uptime: uptime, service: service, accepted: false)
@@ -197,9 +208,20 @@ final class ControllerLoop: @unchecked Sendable {
         let failed = execute(actions, uptime: uptime, service: service, pending: pending)
         // A relay command is done when the line took the write: the completion carries the device's outcome.
         if let output = request.command.output, let error = failed[output] {
+            // A failed command changes nothing: a mode stays as it was (no hold armed to switch later by itself).
+            if case .setMode = request.command, let modeBefore { core.restoreMode(output, modeBefore) }
             return finish(pending, .unavailable("could not switch the \(output.label): \(error)"), uptime: uptime, service: service)
         }
         if let outcome { finish(pending, outcome, uptime: uptime, service: service) }
+    }
+
+    /// A one-shot relay switch or a relay mode that forces a state: both need the relay lines.
+    private func commandSwitchesRelay(_ command: ControlCommand) -> Bool {
+        switch command {
+        case .switchOutput(let output, _): output.isRelay
+        case .setMode(let output, let mode, _): output.isRelay && mode != .auto
+        default: false
+        }
     }
 
     /// Emits the command's final event, publishes the resulting snapshot and wakes the submitter.
@@ -222,14 +244,16 @@ final class ControllerLoop: @unchecked Sendable {
 
     private func makeSnapshot(uptime: Double, service: ControllerService) -> Snapshot {
         sequence += 1
+        var display = Snapshot.DisplaySnapshot(enabled: displayEnabled, page: rotation.page, lines: displayLines, image: DisplayImage(framebuffer))
+        (display.online, display.problem) = (displayProblem == nil, displayProblem)
         return Snapshot(
             sequence: sequence, time: service.clock.date(at: uptime), uptime: uptime, simulated: service.simulated,
             loadPolicy: configuration.automation.loadPolicy, bms: core.lastBMS, bmsOK: core.bmsOnline == true,
             bmsAge: core.lastBMSUptime.map { uptime - $0 }, bmsError: core.bmsOnline == true ? nil : lastBMSError,
             shunt: core.lastShunt.map(ShuntMeasurement.init), shuntOK: core.shuntOnline == true, shuntAge: core.lastShuntUptime.map { uptime - $0 },
             energy: core.energy, relays: core.relays, modes: core.modes, changes: core.lastChange,
-            relaysAvailable: devices.relays != nil && !relaysFailed,
-            display: .init(enabled: displayEnabled, page: rotation.page, lines: displayLines, image: DisplayImage(framebuffer)),
+            relaysAvailable: devices.relays != nil && failedRelayLines.isEmpty,
+            display: display,
             gatewayAlarms: core.gatewayAlarms + bank.gatewayAlarms, bmsStatistics: bank.statistics.map(BMSLinkStatistics.init),
             lastPollSeconds: lastPollSeconds, switchCounts: switchCounts, alarmsRaised: core.alarmsRaised,
             inputs: core.inputHealth, socGap: core.socGap, averageSlotsClosed: core.averageSlotsClosed,

@@ -193,6 +193,7 @@ public final class GatewayAPI: Sendable {
             if let age = snapshot.bmsAge, age > stale { reasons.append("BMS data is \(Int(age)) s old (stale after \(Int(stale)) s)") }
             if snapshot.bms == nil { reasons.append("no BMS data yet") }
             for problem in snapshot.inputs.problems where !reasons.contains(problem) { reasons.append(problem) }
+            if !snapshot.relaysAvailable { reasons.append("relays unavailable: a GPIO line cannot be driven (see the relays status event)") }
         }
         let body = (try? JSONSerialization.data(withJSONObject: ["status": reasons.isEmpty ? "ok" : "unhealthy", "reasons": reasons],
                                                 options: [.sortedKeys])) ?? Data()

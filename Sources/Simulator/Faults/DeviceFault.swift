@@ -60,8 +60,9 @@ public struct DeviceFault: Equatable, Sendable, CustomStringConvertible {
         var seconds = 0.0
         if let at = body.lastIndex(of: "@") {
             let number = body[body.index(after: at)...]
-            guard let value = Double(number), value.isFinite, value >= 0 else {
-                throw DeviceFaultError(text: text, problem: "'\(number)' after '@' is not a number of seconds >= 0")
+            guard let value = Double(number), Self.secondsRange.contains(value) else {
+                throw DeviceFaultError(text: text, problem: "'\(number)' after '@' is not a number of seconds in"
+                                       + " 0...\(Int(Self.secondsRange.upperBound)) (10 years)")
             }
             seconds = value
             body = body[..<at]
@@ -103,6 +104,9 @@ public struct DeviceFault: Equatable, Sendable, CustomStringConvertible {
         }
         self.init(device: device, kind: kind, atSeconds: seconds)
     }
+
+    /// When a fault may strike: from start up to 10 years of simulated time (finite, and whole seconds fit an Int).
+    public static let secondsRange = 0.0...(10 * 365 * 86_400.0)
 
     /// The packs `simulation.packs` can simulate.
     public static let packRange = 1...8
