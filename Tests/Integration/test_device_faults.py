@@ -1,58 +1,10 @@
 """`serve --simulate --sim-fault DEVICE:KIND[@SECONDS]`: every simulated device fault end to end, and what the
 controller does about it (fail-safes with their reasons, stale data shown as stale, /healthz, the manual dwell)."""
-import json
-import signal
 import subprocess
-import time
-import urllib.error
-import urllib.request
 
 import pytest
-from conftest import free_port, wait_until_serving
-
-
-class Gateway:
-    def __init__(self, dalygate, tmp_path, *args):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp_path / "gateway.log"
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [str(dalygate), "serve", "--simulate", "--state-dir", str(tmp_path / "state"), "--http",
-             f"127.0.0.1:{self.port}", *args], stdout=self.log, stderr=subprocess.STDOUT)
-        assert wait_until_serving(self.base), self.output()
-
-    def output(self):
-        self.log.flush()
-        return self.log_path.read_text()
-
-    def get(self, path):
-        try:
-            with urllib.request.urlopen(self.base + path, timeout=10) as response:
-                return response.status, json.load(response)
-        except urllib.error.HTTPError as error:
-            return error.code, json.load(error)
-
-    def state(self):
-        return self.get("/api/v1/state")[1]
-
-    def put(self, path, body):
-        request = urllib.request.Request(self.base + path, data=json.dumps(body).encode(), method="PUT",
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=15) as response:
-                return response.status, response.headers.get("Content-Type"), json.load(response)
-        except urllib.error.HTTPError as error:
-            return error.code, error.headers.get("Content-Type"), json.load(error)
-
-    def events(self, kind):
-        return [e["data"] for e in self.get(f"/api/v1/events/log?kind={kind}&limit=1000")[1]["events"]][::-1]
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=20)
-        self.log.close()
+from conftest import SimulatedGateway
+from conftest import wait_for as shared_wait_for
 
 
 @pytest.fixture
@@ -60,7 +12,7 @@ def gateway(dalygate, tmp_path):
     started = []
 
     def start(*args):
-        g = Gateway(dalygate, tmp_path, *args)
+        g = SimulatedGateway(dalygate, tmp_path, *args)
         started.append(g)
         return g
 
@@ -70,14 +22,7 @@ def gateway(dalygate, tmp_path):
 
 
 def wait_for(condition, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    return None
-
+    return shared_wait_for(condition, seconds)
 
 def relaxed_bms(tmp_path):
     """A config whose BMS staleness limit outlasts a loaded machine's hiccups at 60x (30 s simulated = 0.5 s real)."""

@@ -1,7 +1,6 @@
 """The HTTP API of a running `dalygate serve --simulate`, as curl, a browser or schemathesis use it."""
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port, wait_until_serving
+from conftest import wait_for as shared_wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token"
@@ -54,14 +54,7 @@ def call(base, method, path, body=None, token=TOKEN, content_type="application/j
 
 
 def wait_for(condition, seconds=20):
-    """Polls `condition` until it returns something true or `seconds` pass; returns its last value."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
-
+    return shared_wait_for(condition, seconds)
 
 def get_json(base, path):
     status, _, body = call(base, "GET", path)

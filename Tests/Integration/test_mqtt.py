@@ -13,6 +13,7 @@ import threading
 
 import pytest
 from conftest import free_port, wait_until_serving
+from conftest import wait_for as shared_wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "mqtt-token"
@@ -130,13 +131,7 @@ def state(base):
 
 
 def wait_for(condition, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
+    return shared_wait_for(condition, seconds)
 
 def test_juepi_topics_json_state_and_discovery(broker, gateway):
     expected = {"dalygate/Daly_SOC", "dalygate/Calc_maxWh", "dalygate/state", "dalygate/status",

@@ -1,7 +1,5 @@
 """Several packs on one gateway, one bank (issue 16): `serve --simulate` with `simulation.packs`, over HTTP and MQTT."""
 import json
-import os
-import signal
 import socket
 import subprocess
 import time
@@ -10,78 +8,22 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port, wait_until_serving
+from conftest import free_port
+from conftest import SimulatedGateway
+from conftest import wait_for as shared_wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_for(condition, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return True
-        except (OSError, KeyError, TypeError):
-            pass
-        time.sleep(0.1)
-    return False
-
-
-class Gateway:
-    """`dalygate serve --simulate` with a config file written from `config` (YAML text)."""
-
-    def __init__(self, dalygate, directory, config, *args):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "config.yaml").write_text(config)
-        self.log_path = directory / "gateway.log"
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [str(dalygate), "serve", "--simulate", "--config", str(directory / "config.yaml"), "--state-dir",
-             str(directory / "state"), "--http", f"127.0.0.1:{self.port}", *args],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
-        assert wait_until_serving(self.base), self.output()
-
-    def output(self):
-        self.log.flush()
-        return self.log_path.read_text()
-
-    def get(self, path):
-        try:
-            with urllib.request.urlopen(self.base + path, timeout=10) as response:
-                return response.status, json.load(response)
-        except urllib.error.HTTPError as error:
-            return error.code, json.load(error)
-
-    def state(self):
-        return self.get("/api/v1/state")[1]
-
-    def put(self, path, body):
-        request = urllib.request.Request(self.base + path, data=json.dumps(body).encode(), method="PUT",
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=15) as response:
-                return response.status, json.load(response)
-        except urllib.error.HTTPError as error:
-            return error.code, json.load(error)
-
-    def events(self, kind):
-        return [e["data"] for e in self.get(f"/api/v1/events/log?kind={kind}&limit=1000")[1]["events"]][::-1]
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=20)
-        self.log.close()
-
+    return shared_wait_for(condition, seconds, ignore=(OSError, KeyError, TypeError))
 
 @pytest.fixture
 def gateway(dalygate, tmp_path):
     started = []
 
     def start(config, *args):
-        g = Gateway(dalygate, tmp_path / f"g{len(started)}", config, *args)
+        g = SimulatedGateway(dalygate, tmp_path / f"g{len(started)}", *args, config=config)
         started.append(g)
         return g
 
@@ -159,7 +101,7 @@ def test_packs_share_one_rs485_bus(gateway):
 def test_per_pack_commands_reach_only_that_pack(gateway):
     g = gateway(THREE)
     assert wait_for(lambda: g.state()["packs_online"] == 3)
-    status, after = g.put("/api/v1/packs/pack3/soc", {"soc_pct": 90})
+    status, _, after = g.put("/api/v1/packs/pack3/soc", {"soc_pct": 90})
     assert status == 200
     assert wait_for(lambda: g.get("/api/v1/packs/pack3")[1]["reading"]["pack"]["soc_pct"] >= 89.5)
     assert g.get("/api/v1/packs/pack1")[1]["reading"]["pack"]["soc_pct"] < 89

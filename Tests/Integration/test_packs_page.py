@@ -8,9 +8,6 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port, wait_until_serving
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -31,17 +28,6 @@ def server(dalygate, tmp_path):
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
-
-
-@pytest.fixture
-def browser():
-    options = Options()
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]:
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    yield driver
-    driver.quit()
 
 
 def state(base):

@@ -5,9 +5,9 @@ import signal
 import sqlite3
 import subprocess
 import threading
-import time
 
 import pytest
+from conftest import wait_for as shared_wait_for
 
 
 def start(dalygate, state_dir, *args):
@@ -39,13 +39,7 @@ class Output:
 
 
 def wait_for(condition, seconds=30):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
-
+    return shared_wait_for(condition, seconds)
 
 def saved_state(state_dir):
     """The controller state the gateway saved last, or None while there is none (no file or table yet)."""

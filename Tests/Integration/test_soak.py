@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port, wait_until_serving
+from conftest import wait_for as shared_wait_for
 from test_mqtt import Broker, Subscriber
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,13 +104,7 @@ def fetch(base, path, method="GET", body=None, headers=None, timeout=15):
 
 
 def wait_for(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
-
+    return shared_wait_for(condition, seconds)
 
 def check_snapshot(state, problems):
     bms = state.get("bms")

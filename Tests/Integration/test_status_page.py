@@ -3,17 +3,12 @@ no console errors, and screenshots at phone and desktop widths (saved under arti
 import json
 import os
 import signal
-import socket
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import free_port, wait_until_serving
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -36,17 +31,6 @@ def server(dalygate, tmp_path):
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
-
-
-@pytest.fixture
-def browser():
-    options = Options()
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]:
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    yield driver
-    driver.quit()
 
 
 def state(base):
