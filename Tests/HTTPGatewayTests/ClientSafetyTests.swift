@@ -130,7 +130,7 @@ struct LimitTests {
         #expect(TokenPolicy.refusal(token: "", address: loopback) == nil)
         for weak in ["", "short", "change-me", "ChangeMe", "secret", "password", "passw0rd", "aaaaaaaaaaaaaaaaaaaaaa", "change-me-please-now",
                      "passwordpassword", "secretsecretsecret", "1234567890123456", "9876543210987654",
-                     "abcabcabcabcabcabc", "abcdefghijklmnopq"] {
+                     "abcabcabcabcabcabc", "abcdefghijklmnopq", "PASTE-THE-OUTPUT-OF-dalygate-config-token"] {
             #expect(TokenPolicy.refusal(token: weak, address: network) != nil, "\(weak)")
         }
         #expect(TokenPolicy.refusal(token: "Zq3v-8fJxkP2_LmW0rTy", address: network) == nil)

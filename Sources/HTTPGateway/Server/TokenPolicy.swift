@@ -6,6 +6,8 @@ public enum TokenPolicy {
     static let placeholders: Set<String> = [
         "change-me", "changeme", "change_me", "secret", "password", "passw0rd", "token", "your-token", "your_token",
         "example", "test", "admin", "dalygate", "12345678", "123456789", "1234567890",
+        // README's configuration example.
+        "pastetheoutputofdalygateconfigtoken",
     ]
 
     /// Why `token` may not guard a gateway listening on `address`, or nil when it may.
