@@ -52,6 +52,14 @@ class Broker:
         result = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 5)
         return [tuple(line.split(" ", 1)) if " " in line else (line, "") for line in result.stdout.splitlines()]
 
+    def retained(self, topics, seconds=2):
+        """The retained messages of `topics`, as {topic: payload}."""
+        args = ["mosquitto_sub", "-p", str(self.port), "-v", "--retained-only", "-W", str(seconds)]
+        for topic in topics:
+            args += ["-t", topic]
+        result = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 5)
+        return dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+
     def publish(self, topic, payload, retain=False):
         subprocess.run(["mosquitto_pub", "-p", str(self.port), "-t", topic, "-m", payload] + (["-r"] if retain else []),
                        check=True, timeout=10)

@@ -1,6 +1,5 @@
 """Several packs on one gateway, one bank (issue 16): `serve --simulate` with `simulation.packs`, over HTTP and MQTT."""
 import json
-import socket
 import subprocess
 import time
 import urllib.error
@@ -8,8 +7,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port
 from conftest import SimulatedGateway
+from test_mqtt import Broker
 from conftest import wait_for as shared_wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,33 +130,6 @@ def test_fault_for_a_pack_the_simulation_lacks_is_one_line(dalygate, tmp_path):
 
 
 # MQTT: the bank's packs on a real mosquitto broker.
-
-class Broker:
-    def __init__(self, directory: Path):
-        self.port = free_port()
-        config = directory / "mosquitto.conf"
-        config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-        self.process = subprocess.Popen(["mosquitto", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start")
-
-    def retained(self, topics, seconds=2):
-        """The retained messages of `topics`, as {topic: payload}."""
-        args = ["mosquitto_sub", "-p", str(self.port), "-v", "--retained-only", "-W", str(seconds)]
-        for topic in topics:
-            args += ["-t", topic]
-        result = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 5)
-        return dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
 
 def test_three_packs_on_mqtt_and_home_assistant(gateway, tmp_path):
     broker = Broker(tmp_path)
