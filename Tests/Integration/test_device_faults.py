@@ -43,7 +43,7 @@ def test_dead_shunt_releases_the_load_and_says_why(gateway, tmp_path):
     assert state["uptime_s"] >= 900, off
     assert off and off[-1]["reason"].startswith("shunt data stale") and off[-1]["source"] == "fail_safe"
     # Stale shunt values are never shown as current: offline with their age, the counter paused.
-    assert state["shunt"]["online"] is False and state["shunt"]["age_s"] > 5 and state["shunt_ok"] is False
+    assert state["shunt"]["online"] is False and state["shunt"]["age_s"] >= 5 and state["shunt_ok"] is False
     assert state["energy"]["counting"] is False and "shunt" in state["energy"]["paused_reason"]
     assert any(e["subject"] == "energy" and not e["online"] for e in g.events("status"))
     status, health = g.get("/healthz")
