@@ -8,8 +8,8 @@ import Synchronization
 /// power-average slot closes, Ctrl_* commands with `dnc` write-back), the JSON state, events and availability (Last
 /// Will) under `mqtt.json_prefix`, and Home Assistant discovery. Commands go through the controller's inbox like HTTP's.
 ///
-/// libmosquitto's thread only enqueues; one bridge thread does the rest, and commands wait for the controller on a
-/// serial queue of their own, so neither the network thread nor the tick is ever held up.
+/// libmosquitto's thread only enqueues; one bridge thread does the rest, and commands are answered through their
+/// completions, so neither the network thread nor the tick is ever held up.
 public final class MQTTBridge: Sendable {
     public let settings: MQTTSettings
     let controller: ControllerService
@@ -23,7 +23,6 @@ public final class MQTTBridge: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let running = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
-    private let commands = DispatchQueue(label: "dalygate.mqtt-commands")
     /// Commands waiting for the controller, latest per output; one drain runs on `commands` at a time.
     private let waiting = Mutex<(queue: CommandQueue, draining: Bool)>((CommandQueue(), false))
     private let connected = Atomic<Bool>(false)
@@ -70,7 +69,6 @@ public final class MQTTBridge: Sendable {
         guard running.exchange(false, ordering: .sequentiallyConsistent) else { return }
         wake.signal()
         finished.wait()
-        commands.sync {}
         client.withLock { $0 }?.stop(last: (json.status, Array("offline".utf8)))
         controller.setLinks(mqtt: false)
     }
@@ -263,19 +261,21 @@ public final class MQTTBridge: Sendable {
             defer { w.draining = true }
             return !w.draining
         }
-        if startDrain { commands.async { [self] in drainCommands() } }
+        if startDrain { drainCommands() }
     }
 
-    /// Submits the waiting commands one by one until none is left.
+    /// Submits the next waiting command; its completion logs the true outcome, writes back juepi's MOSFET reset and
+    /// submits the one after, so commands stay in order and no thread waits for the controller.
     private func drainCommands() {
-        while let item = waiting.withLock({ w -> CommandQueue.Item? in
+        guard let item = waiting.withLock({ w -> CommandQueue.Item? in
             let next = w.queue.next()
             if next == nil { w.draining = false }
             return next
-        }) {
-            let (outcome, _) = controller.submit(item.command, source: .mqtt)
+        }) else { return }
+        controller.submit(item.command, source: .mqtt) { [self] outcome, _ in
             if outcome != .executed { logger.notice("MQTT command '\(item.command.summary)' on \(item.topic): \(outcome)") }
             if let (resetTopic, value) = item.mosfetReset { publish(resetTopic, value) }
+            drainCommands()
         }
     }
 

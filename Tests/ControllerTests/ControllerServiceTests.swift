@@ -68,7 +68,7 @@ struct ControllerServiceTests {
         defer { rig.stop() }
         try #require(rig.waitFor { $0.bmsOK } != nil)
         let events = rig.service.events.subscribe(capacity: 10_000, kinds: [.relay, .command])
-        let (outcome, snapshot) = await rig.service.submitAsync(.setMode(.load, .on, holdSeconds: nil), source: .http)
+        let (outcome, snapshot) = await rig.service.submit(.setMode(.load, .on, holdSeconds: nil), source: .http)
         #expect(outcome == .executed)
         #expect(snapshot?.relays[.load] == true)
         #expect(rig.hardware.peripherals.gpio.outputLevel(5))
@@ -83,14 +83,14 @@ struct ControllerServiceTests {
         let rig = try Rig()
         defer { rig.stop() }
         try #require(rig.waitFor { $0.bmsOK } != nil)
-        let (outcome, snapshot) = await rig.service.submitAsync(.switchOutput(.chargeMOS, on: false), source: .mqtt)
+        let (outcome, snapshot) = await rig.service.submit(.switchOutput(.chargeMOS, on: false), source: .mqtt)
         #expect(outcome == .executed)
         #expect(snapshot?.bms?.mosfets?.chargeMOS == false)
         #expect(rig.hardware.bms.state.chargeMOS == false)
-        let (socOutcome, _) = await rig.service.submitAsync(.setBMSSOC(percent: 42.5), source: .http)
+        let (socOutcome, _) = await rig.service.submit(.setBMSSOC(percent: 42.5), source: .http)
         #expect(socOutcome == .executed)
         #expect(abs(Int(rig.hardware.bms.state.socPermille) - 425) <= 1)
-        let (refused, _) = await rig.service.submitAsync(.setBMSSOC(percent: 142), source: .http)
+        let (refused, _) = await rig.service.submit(.setBMSSOC(percent: 142), source: .http)
         #expect(refused == .rejected("SOC must be 0...100 %"))
     }
 
@@ -99,8 +99,8 @@ struct ControllerServiceTests {
         let directory = StateStoreTests.temporaryDirectory()
         let first = try Rig(directory: directory)
         try #require(first.waitFor { $0.bmsOK && $0.energy.ws > 0 } != nil)
-        #expect(await first.service.submitAsync(.setMode(.balancer, .on, holdSeconds: nil), source: .http).0 == .executed)
-        #expect(await first.service.submitAsync(.switchOutput(.load, on: true), source: .http).0 == .executed)
+        #expect(await first.service.submit(.setMode(.balancer, .on, holdSeconds: nil), source: .http).0 == .executed)
+        #expect(await first.service.submit(.switchOutput(.load, on: true), source: .http).0 == .executed)
         first.stop()
         // The counter is live (the load now discharges the pack), so compare with what the controller held at stop.
         let final = try #require(first.service.snapshot)
@@ -139,7 +139,7 @@ struct ControllerServiceTests {
         defer { rig.stop() }
         _ = try #require(rig.waitFor { $0.bmsOK && $0.shuntOK })
         rig.hardware.strike(DeviceFault(device: .load, kind: .stuck))
-        let (outcome, snapshot) = rig.service.submit(.switchOutput(.load, on: true), source: .http)
+        let (outcome, snapshot) = await rig.service.submit(.switchOutput(.load, on: true), source: .http)
         guard case .unavailable(let why) = outcome else {
             Issue.record("expected unavailable, got \(outcome)")
             return

@@ -15,12 +15,27 @@ public final class ControllerService: Sendable {
     public let simulated: Bool
     let logger: Logger
 
-    /// A command waiting in the inbox, with the semaphore its submitter waits on.
+    /// What a submitter is told once its command has an outcome: called exactly once, on the controller's thread
+    /// (or a timer's, for a timeout), so it must not block.
+    public typealias Completion = @Sendable (CommandOutcome, Snapshot?) -> Void
+
+    /// A command waiting in the inbox, carrying its completion. Settled exactly once: by the loop with the device's
+    /// true outcome, or by the timeout if the controller never got to it.
     final class Pending: Sendable {
         let request: CommandRequest
-        let done = DispatchSemaphore(value: 0)
-        let result: Mutex<(CommandOutcome, Snapshot?)?> = Mutex(nil)
-        init(request: CommandRequest) { self.request = request }
+        private let completion: Mutex<Completion?>
+        init(request: CommandRequest, completion: @escaping Completion) {
+            self.request = request
+            self.completion = Mutex(completion)
+        }
+
+        /// Fires the completion unless it already fired; returns whether this call settled it.
+        @discardableResult
+        func settle(_ outcome: CommandOutcome, _ snapshot: Snapshot?) -> Bool {
+            guard let completion = completion.withLock({ c -> Completion? in defer { c = nil }; return c }) else { return false }
+            completion(outcome, snapshot)
+            return true
+        }
     }
 
     private let current: Mutex<Snapshot?> = Mutex(nil)
@@ -88,22 +103,27 @@ public final class ControllerService: Sendable {
 
     var linkState: (http: Bool, mqtt: Bool) { links.withLock { $0 } }
 
-    /// Posts a command and waits (blocking the calling thread, never the controller's) until it is executed or
-    /// refused, or `timeout` real seconds pass. Returns the outcome and the snapshot right after it.
-    public func submit(_ command: ControlCommand, source: ChangeSource, timeout: Double = 10) -> (CommandOutcome, Snapshot?) {
+    /// Posts a command; `completion` fires once with its outcome and the snapshot right after it: the device's true
+    /// result for relay and BMS writes, a refusal, or `.timedOut` if the controller has not answered within `timeout`
+    /// real seconds. Nothing waits: HTTP resumes its suspended connection from the completion, MQTT writes back.
+    public func submit(_ command: ControlCommand, source: ChangeSource, timeout: Double = 10, completion: @escaping Completion) {
         let id = nextCommandID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let pending = Pending(request: CommandRequest(id: id, command: command, source: source))
-        guard isRunning else { return (.unavailable("the controller is not running"), snapshot) }
+        let pending = Pending(request: CommandRequest(id: id, command: command, source: source), completion: completion)
+        guard isRunning else {
+            pending.settle(.unavailable("the controller is not running"), snapshot)
+            return
+        }
         inbox.withLock { $0.append(pending) }
         wake.signal()
-        guard pending.done.wait(timeout: .now() + timeout) == .success else { return (.timedOut, snapshot) }
-        return pending.result.withLock { $0 } ?? (.timedOut, snapshot)
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, timeout)) { [weak self] in
+            pending.settle(.timedOut, self?.snapshot)
+        }
     }
 
-    /// Async form of ``submit(_:source:timeout:)`` that waits on a thread of its own.
-    public func submitAsync(_ command: ControlCommand, source: ChangeSource, timeout: Double = 10) async -> (CommandOutcome, Snapshot?) {
+    /// ``submit(_:source:timeout:completion:)`` for Swift concurrency: suspends the task, blocks no thread.
+    public func submit(_ command: ControlCommand, source: ChangeSource, timeout: Double = 10) async -> (CommandOutcome, Snapshot?) {
         await withCheckedContinuation { continuation in
-            Thread.detachNewThread { [self] in continuation.resume(returning: submit(command, source: source, timeout: timeout)) }
+            submit(command, source: source, timeout: timeout) { continuation.resume(returning: ($0, $1)) }
         }
     }
 
@@ -148,8 +168,7 @@ public final class ControllerService: Sendable {
     }
 
     func settle(_ pending: Pending, _ outcome: CommandOutcome, _ snapshot: Snapshot?) {
-        pending.result.withLock { $0 = (outcome, snapshot) }
-        pending.done.signal()
+        pending.settle(outcome, snapshot)
     }
 
     /// Publishes a non-state event and appends it to the log.

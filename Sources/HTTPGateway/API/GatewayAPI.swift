@@ -169,13 +169,14 @@ public final class GatewayAPI: Sendable {
             return error.response
         }
         let controller = controller
-        return HTTPResponse(status: 200, body: .deferred {
-            let (outcome, snapshot) = controller.submit(command, source: .http)
-            switch outcome {
-            case .executed: return .json(snapshot?.json ?? Array("{}".utf8))
-            case .rejected(let why): return Problem.conflict(why).response
-            case .unavailable(let why): return Problem.unavailable(why).response
-            case .timedOut: return Problem.unavailable("the controller did not answer in time").response
+        return HTTPResponse(status: 200, body: .deferred { respond in
+            controller.submit(command, source: .http) { outcome, snapshot in
+                switch outcome {
+                case .executed: respond(.json(snapshot?.json ?? Array("{}".utf8)))
+                case .rejected(let why): respond(Problem.conflict(why).response)
+                case .unavailable(let why): respond(Problem.unavailable(why).response)
+                case .timedOut: respond(Problem.unavailable("the controller did not answer in time").response)
+                }
             }
         })
     }

@@ -28,8 +28,9 @@ public struct HTTPResponse: Sendable {
         case bytes([UInt8])
         /// A Server-Sent-Events stream, resuming after an event id.
         case eventStream(resumeAfter: UInt64?)
-        /// Computed on a worker thread (commands wait for the controller); the connection is suspended meanwhile.
-        case deferred(@Sendable () -> HTTPResponse)
+        /// Answered later (a command's outcome from the controller): the connection is suspended until `start`'s
+        /// callback delivers the response, from whichever thread; no thread waits meanwhile.
+        case deferred(@Sendable (_ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Void)
     }
 
     public var status: Int

@@ -25,7 +25,6 @@ public final class HTTPServer: Sendable {
     private let lifecycle = Mutex(Lifecycle())
     private let timersStop = DispatchSemaphore(value: 0)
     private let timersDone = DispatchSemaphore(value: 0)
-    private let workers = DispatchQueue(label: "dalygate.http-writes", attributes: .concurrent)
     public let keepAliveSeconds: Double
     /// libmicrohttpd's memory pool per connection: it holds the request head (a head of about half of it fits, so
     /// 16 KB of cookies and headers; more gets 431) and is held for as long as an event stream stays open, so it
@@ -139,8 +138,8 @@ public final class HTTPServer: Sendable {
             if let refusal { return queue(refusal.response, on: connection, route: route, method: method) }
             MHD_suspend_connection(connection)
             let handle = ConnectionHandle(pointer: connection)
-            workers.async { [self] in
-                context.finish(work())
+            work { [self] response in
+                context.finish(response)
                 // Resume before the count drops: stop() waits for the count, and MHD must not stop first.
                 MHD_resume_connection(handle.pointer)
                 lifecycle.withLock { $0.writesInFlight -= 1 }
