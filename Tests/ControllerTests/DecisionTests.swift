@@ -93,6 +93,21 @@ struct ManualDwellTests {
         let (outcome, _) = core.handle(CommandRequest(id: 2, command: .setMode(.load, .off, holdSeconds: nil), source: .http), uptime: 2)
         #expect(outcome != .executed && core.modes[.load]?.mode == .auto)
     }
+
+    @Test("over MQTT a mode refused by the dwell becomes the mode once the dwell is over, not just its level")
+    func mqttModeKept() {
+        var core = Self.fresh()
+        _ = core.handle(Self.request(1, true, .mqtt), uptime: 1)
+        let refused = CommandRequest(id: 2, command: .setMode(.load, .off, holdSeconds: 600), source: .mqtt)
+        #expect(core.handle(refused, uptime: 1.5).0 != .executed && core.modes[.load]?.mode == .auto)
+        var events: [String] = []
+        for t in 2...4 {
+            events += C.relayEvents(core.tick(TickInput(uptime: Double(t), seconds: 1, shunt: ShuntReading(voltage: 13.3, current: -1),
+                                                        bms: C.reading(cells: [3300]))))
+        }
+        #expect(core.modes[.load]?.mode == .off && core.modes[.load]?.holdUntil == 603)
+        #expect(events == ["load off: mode off"] && core.relays[.load] == false)
+    }
 }
 
 @Suite("Power average fidelity")

@@ -25,7 +25,7 @@ extension ControllerCore {
         var why = "the \(output.label) changed \(RelayRules.format(uptime - (lastChange[output]?.uptime ?? uptime), 1)) s ago:"
             + " wait \(wait) s (automation.manual_min_dwell_s = \(RelayRules.format(settings.manualMinimumDwellSeconds, 1)) s)"
         if source == .mqtt {
-            deferredManual[output] = (on, source)
+            deferredManual[output] = (on, source, nil)
             why += "; the latest MQTT command is applied then"
         }
         return .rejected(why)
@@ -60,6 +60,7 @@ extension ControllerCore {
         case .setMode(let output, let mode, let hold):
             if let forced = OutputModeState(mode: mode).forced,
                let refusal = dwellRefusal(output, on: forced, source: request.source) {
+                if request.source == .mqtt { deferredManual[output]?.mode = (mode, hold) }  // the mode, not just its level
                 return (refusal, [])
             }
             modes[output] = OutputModeState(mode: mode, holdUntil: hold.map { uptime + $0 })
@@ -108,10 +109,19 @@ extension ControllerCore {
         return .rejected(why)
     }
 
+    /// A manual MQTT mode change refused by the dwell takes effect once the dwell is over (before the output's
+    /// decision, which then follows the mode).
+    mutating func applyDeferredMode(_ output: Output) {
+        guard let deferred = deferredManual[output], let (mode, hold) = deferred.mode, manualDwellRemaining(output) <= 0 else { return }
+        deferredManual[output] = nil
+        modes[output] = OutputModeState(mode: mode, holdUntil: hold.map { uptime + $0 })
+    }
+
     /// Deferred manual MOSFET switches and SOC writes whose dwell is over, as device actions (once per tick).
     mutating func applyDeferredBMSWrites(_ actions: inout [CoreAction]) {
         guard bmsOnline == true else { return }
         for output in [Output.chargeMOS, .dischargeMOS] {
+            applyDeferredMode(output)
             guard let deferred = deferredManual[output], manualDwellRemaining(output) <= 0 else { continue }
             deferredManual[output] = nil
             guard modes[output]?.forced == nil, outputState(output) != deferred.on else { continue }

@@ -57,6 +57,7 @@ extension ControllerCore {
     }
 
     mutating func decideLoad(_ actions: inout [CoreAction]) {
+        applyDeferredMode(.load)
         let isOn = relays[.load] ?? false
         if let forced = modes[.load]?.forced {
             deferredManual[.load] = nil
@@ -91,6 +92,7 @@ extension ControllerCore {
     }
 
     mutating func decideBalancer(_ actions: inout [CoreAction]) {
+        applyDeferredMode(.balancer)
         let isOn = relays[.balancer] ?? false
         if let forced = modes[.balancer]?.forced {
             deferredManual[.balancer] = nil

@@ -94,8 +94,8 @@ public struct ControllerCore: Sendable {
     var missedShuntReads = 0
     /// Uptime of the last tick; nil before the first (when no input has had a chance to be read).
     public internal(set) var lastTickUptime: Double?
-    /// Manual MQTT switches refused by the dwell: the latest per relay, applied when the dwell is over.
-    public internal(set) var deferredManual: [Output: (on: Bool, source: ChangeSource)] = [:]
+    /// Manual MQTT switches and mode changes refused by the dwell: the latest per output, applied when it is over.
+    public internal(set) var deferredManual: [Output: (on: Bool, source: ChangeSource, mode: (OutputMode, hold: Double?)?)] = [:]
     /// The last manual BMS SOC write (uptime), MQTT's latest value refused by the dwell, deferred MOSFET switches' sources.
     var lastManualSOCWrite: Double?, deferredSOC: Double?, deferredMOSFETSource: [Output: ChangeSource] = [:]
     /// Power-average slots closed since start (juepi publishes Calc_AvgP as each closes).
