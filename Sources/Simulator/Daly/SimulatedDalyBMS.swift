@@ -172,6 +172,8 @@ private final class SimulatedBMSWire: @unchecked Sendable {
     private var outboundHead = 0
     private var lastFrame: DalyFrame?
     private var rng: SplitMix64
+    /// A 16550-style receive FIFO's trigger level: bytes reach the reader in chunks of at most this many.
+    static let fifoBytes = 14
 
     init(bms: SimulatedDalyBMS) {
         self.bms = bms
@@ -236,10 +238,11 @@ private final class SimulatedBMSWire: @unchecked Sendable {
         }
         busy.append((start, start + length))
         busy.sort { $0.start < $1.start }
-        var due = start
-        let scheduled = bytes.map { byte -> (byte: UInt8, at: ContinuousClock.Instant) in
-            due = due + byteTime
-            return (byte, due)
+        // A UART hands bytes over in FIFO-sized chunks, not one by one: each chunk becomes readable when its last
+        // byte has crossed. The line's timing is unchanged; the simulator and the client wake once a chunk.
+        let scheduled = bytes.indices.map { index -> (byte: UInt8, at: ContinuousClock.Instant) in
+            let chunkEnd = min(bytes.count, (index / Self.fifoBytes + 1) * Self.fifoBytes)
+            return (bytes[index], start + byteTime * chunkEnd)
         }
         outbound = Array(outbound[outboundHead...]) + scheduled
         outboundHead = 0
