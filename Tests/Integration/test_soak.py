@@ -51,6 +51,25 @@ RSS_GROWTH_KIB = int(os.environ.get("SOAK_RSS_GROWTH_KIB", "5120" if SOAK_SECOND
 FD_SLACK = 2  # the MQTT socket may be between a close and its reconnect when counted
 
 
+# The attacks of the security issue (#12), sent during the whole soak: each must get its refusal, never a crash, a
+# 5xx or a change. The writes carry the soak's token, so only the refusal under test can stop them.
+JSON = {"Content-Type": "application/json"}
+SECURITY_ATTACKS = [
+    {"path": "/api/v1/events", "headers": {"Last-Event-ID": "18446744073709551615"}, "allowed": (400,)},
+    {"path": "/api/v1/events", "headers": {"Last-Event-ID": "-1"}, "allowed": (400,)},
+    {"path": "/api/v1/energy/reset", "method": "POST", "body": b"",
+     "headers": {"Content-Type": "application/x-www-form-urlencoded"}, "allowed": (415,)},
+    {"path": "/api/v1/relays/balancer", "method": "PUT", "body": b'{"mode": "off"}',
+     "headers": {**JSON, "Origin": "https://evil.example"}, "allowed": (403,)},
+    {"path": "/api/v1/relays/load", "method": "PUT", "body": b'{"mode": "on"}',
+     "headers": {**JSON, "Sec-Fetch-Site": "cross-site"}, "allowed": (403,)},
+    {"path": "/api/v1/history?from=nan", "allowed": (400,)},
+    {"path": "/api/v1/history?step=1e400", "allowed": (400,)},
+    {"path": "/api/v1/events/log?limit=99999999999999999999", "allowed": (400,)},
+    {"path": "/api/v1/relays/load", "method": 'X",route="y', "allowed": (405, 501)},
+]
+
+
 class Gateway:
     def __init__(self, dalygate, directory, broker_port):
         self.http = free_port()
@@ -270,6 +289,10 @@ def test_soak(dalygate, tmp_path):
                         allowed=(200, 503))
             path = rng.choice(["/api/v1/history?step=60", "/api/v1/events/log?limit=5", "/healthz", "/metrics"])
             checked(path, allowed=(200, 503) if path == "/healthz" else (200,))
+            # One of the security issue's attacks (#12), each with the answer it must get.
+            attack = rng.choice(SECURITY_ATTACKS)
+            checked(attack["path"], attack.get("method", "GET"), attack.get("body"),
+                    {"Authorization": f"Bearer {TOKEN}", **attack.get("headers", {})}, allowed=attack["allowed"])
             time.sleep(0.02)
 
     def broker_restart(index):
@@ -378,6 +401,8 @@ def test_soak(dalygate, tmp_path):
             g.process.wait(timeout=30)
         broker.stop()
 
+    metrics = fetch(now_gateway().base, "/metrics")[1].decode()
+    assert 'route="y"' not in metrics and "evil" not in metrics, "client text reached /metrics"
     print(f"soak: {counts}")
     assert g.process.returncode == 0
     assert failures == [], f"{len(failures)} failed requests: {failures[:10]}"
