@@ -62,6 +62,8 @@ public final class StateStore: Sendable {
     public let path: String
     private let pool: DatabasePool
     private let writer = DispatchQueue(label: "dalygate.state-writer")
+    /// Reader connections and each connection's page cache (KiB): what SQLite may hold in memory.
+    static let readers = 2, cacheKiB = 512
 
     /// Opens (creating if needed) `directory/dalygate.sqlite`. Throws a clear error for a directory that cannot
     /// be created or written, or a database file that is corrupt; it never starts over silently.
@@ -84,6 +86,11 @@ public final class StateStore: Sendable {
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
+            // Every connection keeps a page cache of its own (SQLite's default: 2 MiB), and GRDB opens up to five
+            // readers: up to 12 MiB that a history graph's reads fill and never give back. The database is a few MiB
+            // (minute rows for `history_days`), so two readers with 512 KiB each serve the API as well.
+            configuration.maximumReaderCount = Self.readers
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)") }
             pool = try DatabasePool(path: path, configuration: configuration)
             let check = try pool.read { try String.fetchOne($0, sql: "PRAGMA quick_check") }
             guard check == "ok" else {
