@@ -6,6 +6,7 @@ settings, and the release build with the Swift runtime and Foundation linked sta
 only the code used is mapped); then where each one's RSS sits, from /proc/PID/smaps. Prints Markdown."""
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -77,6 +78,35 @@ def smaps_breakdown(pid):
     return sorted(totals.items(), key=lambda item: -item[1])
 
 
+# The floor: programs that only sleep, built here with the same toolchain, measured the same way. What the Swift
+# runtime and each Foundation layer hold before DalyGate does anything.
+FLOOR = [("Swift runtime only (Glibc)", "import Glibc\n"),
+         ("+ FoundationEssentials (Date)", "import FoundationEssentials\nimport Glibc\nprint(Date().timeIntervalSince1970)\n"),
+         ("+ Foundation (Date)", "import Foundation\nprint(Date().timeIntervalSince1970)\n"),
+         ("+ Foundation, an ISO 8601 time and a regex (as DalyGate's startup does)",
+          "import Foundation\nprint(Date().formatted(.iso8601))\n"
+          "print(try! NSRegularExpression(pattern: \"^[-+]?[0-9]+$\").numberOfMatches(in: \"42\", range: NSRange(location: 0, length: 2)))\n")]
+
+
+def floor_programs(work):
+    """[(label, RSS KiB after 3 s idle)] for the FLOOR programs; [] where swiftc is missing."""
+    swiftc = shutil.which("swiftc")
+    if swiftc is None:
+        return []
+    measured = []
+    for index, (label, source) in enumerate(FLOOR):
+        path = work / f"floor{index}.swift"
+        path.write_text(source + "import Glibc\nsleep(3600)\n" if "Glibc" not in source else source + "sleep(3600)\n")
+        binary = work / f"floor{index}"
+        subprocess.run([swiftc, "-O", str(path), "-o", str(binary)], check=True, capture_output=True)
+        process = subprocess.Popen([str(binary)], stdout=subprocess.DEVNULL)
+        time.sleep(3)
+        measured.append((label, sample(process.pid)[1]))
+        process.kill()
+        process.wait()
+    return measured
+
+
 def start(work, label, binary, env_extra, broker_port):
     return subprocess.Popen([str(binary), "serve", "--simulate", "--speed", "1", "--state-dir", str(work / label),
                              "--http", "127.0.0.1:0", "--mqtt", f"mqtt://127.0.0.1:{broker_port}", "--log-level", "error"],
@@ -124,6 +154,16 @@ def main():
     for name in names:
         print(f"| {name} | " + " | ".join(str(dict(b).get(name, 0)) for b in parts) + " |")
     print("| everything else | " + " | ".join(str(sum(k for n, k in b if n not in names)) for b in parts) + " |")
+    floor = floor_programs(work)
+    if floor:
+        print("\n### The floor: programs that only sleep, same toolchain, same measurement\n")
+        print("How much of the RSS above the Swift runtime and Foundation hold before any gateway code runs. Everything")
+        print("DalyGate adds (libmicrohttpd with GnuTLS, libmosquitto with OpenSSL, SQLite, its own code, its threads and")
+        print("buffers) comes on top of the last row.\n")
+        print("| program | RSS KiB |")
+        print("|---|---|")
+        for label, rss in floor:
+            print(f"| {label} | {rss} |")
 
 
 if __name__ == "__main__":
