@@ -25,10 +25,18 @@ public struct EventMessages: Sendable {
         return out
     }
 
-    /// The event's payload with `event` (its kind), `id` and `time` (ISO 8601) added in front.
+    /// The event's payload with `event` (its kind), `id` and `time` (ISO 8601) added in front. On this topic `id` is
+    /// the event's, as it has always been: a command's own id gives way to it.
     public static func document(_ event: ControllerEvent) -> [UInt8] {
-        let payload = event.payload
-        let head = "{\"event\":\"\(event.kind.rawValue)\",\"id\":\(event.id),\"time\":\"\(event.time.formatted(.iso8601))\""
+        var payload = event.payload
+        if case .command(_, let summary, let source, let status, let reason)? = event.body {
+            let renumbered = EventBody.command(id: event.id, summary: summary, source: source, status: status, reason: reason)
+            payload = ControllerEvent(id: event.id, content: .body(renumbered), time: event.time).payload
+        }
+        let time = event.time.formatted(.iso8601)
+        let head = event.body?.kind == .command
+            ? "{\"event\":\"\(event.kind.rawValue)\",\"time\":\"\(time)\""
+            : "{\"event\":\"\(event.kind.rawValue)\",\"id\":\(event.id),\"time\":\"\(time)\""
         // The payload is a JSON object: `{}` adds nothing, anything else continues after a comma.
         guard payload.count > 2, payload.first == UInt8(ascii: "{") else { return Array((head + "}").utf8) }
         return Array(head.utf8) + [UInt8(ascii: ",")] + payload.dropFirst()

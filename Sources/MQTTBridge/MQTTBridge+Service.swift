@@ -32,19 +32,10 @@ extension MQTTBridge: Service {
                               events: EventMessages(json: settings.json ? json : nil, juepi: settings.juepiTopics ? juepi : nil))
         do {
             try made.start()
-            for await _ in wakes.stream.cancelOnGracefulShutdown() {
-                for event in inbox.withLock({ inbox in defer { inbox.removeAll() }; return Array(inbox) }) {
-                    await handle(event, &session)
-                }
-                if subscription.isOverflowed {
-                    // Fell too far behind: start again from the current state rather than from a gap.
-                    controller.events.unsubscribe(subscription)
-                    subscription = controller.events.subscribe(capacity: Self.eventQueueCapacity) { [weak self] in self?.wake() }
-                    if isConnected, let snapshot = controller.snapshot { publish(session.state.state(snapshot, at: .now)) }
-                }
-                for event in subscription.drain() { forward(event, &session) }
-                if isConnected { publish(session.state.due(at: .now)) }
-                armTimer(&session)
+            await withGracefulShutdownHandler {
+                await work(&session, &subscription)
+            } onGracefulShutdown: { [wakes] in
+                wakes.continuation.finish()
             }
         } catch {
             controller.events.unsubscribe(subscription)
@@ -54,6 +45,24 @@ extension MQTTBridge: Service {
         session.timer?.task.cancel()
         controller.events.unsubscribe(subscription)
         await stopClient()
+    }
+
+    /// Works on every wake-up until graceful shutdown finishes the wake-ups, or the task is cancelled.
+    private func work(_ session: inout Session, _ subscription: inout EventSubscription) async {
+        for await _ in wakes.stream {
+            for event in inbox.withLock({ inbox in defer { inbox.removeAll() }; return Array(inbox) }) {
+                await handle(event, &session)
+            }
+            if subscription.isOverflowed {
+                // Fell too far behind: start again from the current state rather than from a gap.
+                controller.events.unsubscribe(subscription)
+                subscription = controller.events.subscribe(capacity: Self.eventQueueCapacity) { [weak self] in self?.wake() }
+                if isConnected, let snapshot = controller.snapshot { publish(session.state.state(snapshot, at: .now)) }
+            }
+            for event in subscription.drain() { forward(event, &session) }
+            if isConnected { publish(session.state.due(at: .now)) }
+            armTimer(&session)
+        }
     }
 
     /// A state event paces the JSON state and juepi's topics; any other event goes out as it is.
