@@ -175,8 +175,11 @@ def test_commands_both_ways(broker, gateway):
     broker.publish("dalygate/Ctrl_SSR1", "on")
     assert wait_for(lambda: state(base)["relays"]["load"])
     assert state(base)["outputs"]["load"]["source"] == "mqtt"
-    log = json.load(urllib.request.urlopen(base + "/api/v1/events/log?kind=command&limit=5"))["events"]
-    assert any(e["data"]["source"] == "mqtt" and e["data"]["status"] == "executed" for e in log)
+    # The event log is written behind the state: wait for it rather than read it once.
+    def executed_over_mqtt():
+        log = json.load(urllib.request.urlopen(base + "/api/v1/events/log?kind=command&limit=5"))["events"]
+        return any(e["data"]["source"] == "mqtt" and e["data"]["status"] == "executed" for e in log)
+    assert wait_for(executed_over_mqtt)
 
     broker.publish("dalygate/Ctrl_CSw", "off")
     assert wait_for(lambda: state(base)["bms"]["mosfets"]["charge"] is False)
@@ -221,7 +224,7 @@ def test_broker_restart_reconnects_republishes_and_obeys_commands(broker, gatewa
         messages = subscriber.wait(lambda m: {"dalygate/status", "dalygate/state", "dalygate/Daly_V"} <= {t for t, _ in m},
                                    seconds=40)
         assert dict(messages)["dalygate/status"] == "online"
-        assert state(base)["bms_ok"] is True
+        assert wait_for(lambda: state(base)["bms_ok"] is True)
         # Subscriptions are renewed: a command sent to the new broker is obeyed and written back.
         broker.publish("dalygate/Ctrl_SSR1", "on")
         assert wait_for(lambda: state(base)["relays"]["load"] is True, seconds=15)

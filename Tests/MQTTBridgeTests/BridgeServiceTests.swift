@@ -71,6 +71,8 @@ struct BridgeServiceTests {
         run.cancel()
         try await run.value
         #expect(!bridge.isConnected)
+        // The destroyed client is out of reach: every publication goes through this (nil) reference.
+        #expect(bridge.client.withLock { $0 == nil })
         // What a command completion arriving after stop does: it finds no client, and publishes nothing.
         #expect(!bridge.publish(MQTTMessage("dalygate/Ctrl_CSw", "dnc")))
     }
