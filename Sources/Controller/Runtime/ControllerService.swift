@@ -140,9 +140,6 @@ public final class ControllerService: Sendable {
         if realSeconds > 0 { _ = wake.wait(timeout: .now() + realSeconds) }
     }
 
-    /// Real seconds between two ordinary `state` events (``StateEventPolicy``, the rate every transport follows).
-    public static let minimumStateInterval = StateEventPolicy.minimumInterval
-
     /// Makes `snapshot` the current one and publishes it as a state event when ``StateEventPolicy`` says so
     /// (`force`: a command's snapshot, always published).
     func publish(_ snapshot: Snapshot, force: Bool = false) {
