@@ -14,8 +14,9 @@ public struct JuepiTopics: Sendable {
 
     /// The data block in juepi's order; with the BMS failing, `CtrlStatTXT` is `BMS_Fail` instead of the Daly topics.
     /// With the shunt not answering, the INA_* topics pause (a stale value is never published as current) and
-    /// `CtrlStatTXT` says `INA_Fail` (when the BMS is fine).
-    public func dataBlock(_ s: Snapshot) -> [(String, String)] {
+    /// `CtrlStatTXT` says `INA_Fail` (when the BMS is fine). `CtrlStatUpt` is `uptime` when given (the tick the
+    /// block is due at, see ``StateMessages``), else the snapshot's whole seconds of uptime.
+    public func dataBlock(_ s: Snapshot, uptime: Int? = nil) -> [(String, String)] {
         var out: [(String, String)] = []
         if s.bmsOK, let bms = s.bms, let pack = bms.pack {
             out.append(("Daly_SOC", Self.fixed(pack.socPercent, 1)))
@@ -40,7 +41,7 @@ public struct JuepiTopics: Sendable {
         } else {
             out.append(("CtrlStatTXT", "BMS_Fail"))
         }
-        out.append(("CtrlStatUpt", String(Int(s.uptime))))
+        out.append(("CtrlStatUpt", String(uptime ?? Int(s.uptime))))
         if s.shuntOK, let shunt = s.shunt {
             out.append(("INA_V", Self.fixed(shunt.voltage, 2)))
             out.append(("INA_I", Self.fixed(shunt.current, 2)))

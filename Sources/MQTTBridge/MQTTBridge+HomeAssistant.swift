@@ -27,10 +27,10 @@ extension MQTTBridge {
 
     /// Home Assistant said `online` (or `offline`): on `online`, discovery and the state again. A retained `online`
     /// arrives right after our own announcement, which already carried both, so it is not repeated.
-    func homeAssistantStatus(_ payload: [UInt8], retained: Bool, _ cadence: inout Cadence) {
+    func homeAssistantStatus(_ payload: [UInt8], retained: Bool, _ session: inout Session) {
         guard !retained, String(decoding: payload, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "online" else { return }
         logger.info("MQTT: Home Assistant is online; republishing discovery and state")
         publishDiscovery()
-        if let snapshot = controller.snapshot { publishState(snapshot, &cadence) }
+        if let snapshot = controller.snapshot { publish(session.state.state(snapshot, at: .now)) }
     }
 }

@@ -92,7 +92,6 @@ struct GatewayAssembly {
             throw fail(error.description)
         }
         services.append(ControllerRunService(controller: controller))
-        services.append(EventLogService(events: controller.events, logger: logger))
         services.append(SystemdService(controller: controller))
         let publicDirectory = Self.locate(configuration.http.publicDirectory, candidates: ["public", "/usr/share/dalygate/public"])
         let api = GatewayAPI(controller: controller, settings: configuration.http, token: token, publicDirectory: publicDirectory,
@@ -107,7 +106,7 @@ struct GatewayAssembly {
             do {
                 var mqtt = configuration.mqtt
                 if let password = Credentials.read("mqtt_password") { mqtt.password = password }
-                services.append(MQTTService(bridge: try MQTTBridge(controller: controller, settings: mqtt, logger: logger)))
+                services.append(try MQTTBridge(controller: controller, settings: mqtt, logger: logger))
             } catch {
                 throw fail(error.description)
             }

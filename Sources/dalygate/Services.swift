@@ -29,19 +29,6 @@ struct SimulatedHardwareService: Service {
     }
 }
 
-/// Writes every relay, alarm, command and status event to the log: why did the load relay switch?
-struct EventLogService: Service {
-    let events: EventBus
-    let logger: Logger
-
-    func run() async throws {
-        let stream = events.stream(capacity: 1024, kinds: [.relay, .alarm, .command, .status])
-        for await event in stream.cancelOnGracefulShutdown() {
-            logger.info("\(event.kind.rawValue): \(event.payloadText)")
-        }
-    }
-}
-
 /// The HTTP server for the lifetime of the service group; stopped cleanly on SIGTERM.
 struct HTTPService: Service {
     let server: HTTPServer
@@ -55,17 +42,6 @@ struct HTTPService: Service {
         try? await gracefulShutdown()
         controller.setLinks(http: false)
         server.stop()
-    }
-}
-
-/// The MQTT bridge; a broker that is away is retried forever, never a reason to stop.
-struct MQTTService: Service {
-    let bridge: MQTTBridge
-
-    func run() async throws {
-        try bridge.start()
-        try? await gracefulShutdown()
-        bridge.stop()
     }
 }
 

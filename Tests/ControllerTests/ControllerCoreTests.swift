@@ -101,7 +101,7 @@ struct ControllerCoreTests {
         }
         #expect(Self.relayEvents(actions) == ["balancer off: BMS data stale (31 s old): fail-safe"])
         #expect(core.relays[.load] == true)
-        #expect(actions.contains(.event(.status(subject: "bms", online: false, reason: "no reply"))))
+        #expect(actions.contains(.event(.status(.bms, online: false, reason: "no reply"))))
     }
 
     @Test("MOSFET one-shots go to the BMS only while it answers")
@@ -137,10 +137,10 @@ struct ControllerCoreTests {
         for t in 1...61 {
             raised += core.tick(TickInput(uptime: Double(t), seconds: 1, shunt: ShuntReading(voltage: 13.2, current: 1), bms: reading))
         }
-        #expect(raised.contains { if case .event(.alarm(PlausibilityCheck.currentAlarm, true, "gateway", _)) = $0 { true } else { false } })
+        #expect(raised.contains { if case .event(.alarm(.gatewayCurrentMismatch, true, _)) = $0 { true } else { false } })
         reading.pack?.currentRaw = 30010
         let cleared = core.tick(TickInput(uptime: 62, seconds: 1, shunt: ShuntReading(voltage: 13.2, current: 1), bms: reading))
-        #expect(cleared.contains { if case .event(.alarm(PlausibilityCheck.currentAlarm, false, "gateway", _)) = $0 { true } else { false } })
+        #expect(cleared.contains { if case .event(.alarm(.gatewayCurrentMismatch, false, _)) = $0 { true } else { false } })
     }
 
     @Test("restored state brings back energy, learned capacity, relay targets and modes")

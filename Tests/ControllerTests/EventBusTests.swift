@@ -4,13 +4,16 @@ import Testing
 
 @Suite("Event bus")
 struct EventBusTests {
+    static let status = ControllerEvent.Content.body(.status(.bms, online: true, reason: "BMS answers"))
+    static let relay = ControllerEvent.Content.body(.relay(output: .load, on: true, reason: "test", source: .http))
+
     @Test("events get increasing ids and reach every subscriber")
     func fanOut() {
         let bus = EventBus(firstID: 1)
         let a = bus.subscribe()
         let b = bus.subscribe(kinds: [.relay])
-        bus.publish(.state, payload: [1], time: Date())
-        bus.publish(.relay, payload: [2], time: Date())
+        bus.publish(Self.status, time: Date())
+        bus.publish(Self.relay, time: Date())
         #expect(a.drain().map(\.id) == [1, 2])
         #expect(b.drain().map(\.kind) == [.relay])
     }
@@ -20,7 +23,7 @@ struct EventBusTests {
         let bus = EventBus()
         let slow = bus.subscribe(capacity: 4)
         let fast = bus.subscribe(capacity: 10_000)
-        for i in 0..<1000 { bus.publish(.state, payload: [UInt8(i % 256)], time: Date()) }
+        for _ in 0..<1000 { bus.publish(Self.status, time: Date()) }
         #expect(slow.isOverflowed && slow.queuedCount == 4)
         #expect(!fast.isOverflowed && fast.drain().count == 1000)
     }
@@ -28,7 +31,7 @@ struct EventBusTests {
     @Test("resuming after a Last-Event-ID replays what came after it from the ring")
     func resume() {
         let bus = EventBus(ringCapacity: 5, firstID: 1)
-        for _ in 0..<8 { bus.publish(.state, payload: [], time: Date()) }
+        for _ in 0..<8 { bus.publish(Self.status, time: Date()) }
         let resumed = bus.subscribe(resumeAfter: 6)
         #expect(resumed.drain().map(\.id) == [7, 8])
         #expect(!resumed.missedEvents)
@@ -39,7 +42,7 @@ struct EventBusTests {
     @Test("an id older than the ring, newer than any event, or too far behind starts afresh and replays nothing")
     func freshStart() {
         let bus = EventBus(ringCapacity: 5, firstID: 1)
-        for _ in 0..<8 { bus.publish(.state, payload: [], time: Date()) }
+        for _ in 0..<8 { bus.publish(Self.status, time: Date()) }
         for id: UInt64 in [1, 2, 9, 10, 1 << 53, UInt64.max] {
             let subscription = bus.subscribe(resumeAfter: id)
             #expect(subscription.missedEvents, "id \(id)")
@@ -64,7 +67,7 @@ struct EventBusTests {
         let start = Date(timeIntervalSince1970: 1_790_000_000)
         let earlier = EventBus(firstID: EventBus.clockSeededFirstID(now: start))
         var last: UInt64 = 0
-        for _ in 0..<10_000 { last = earlier.publish(.state, payload: [], time: start).id }
+        for _ in 0..<10_000 { last = earlier.publish(Self.status, time: start).id }
         let later = EventBus(firstID: EventBus.clockSeededFirstID(now: start.addingTimeInterval(1)))
         #expect(later.nextID > last)
         #expect(later.nextID < EventBus.largestID)
@@ -75,11 +78,11 @@ struct EventBusTests {
         let bus = EventBus()
         let count = Counter()
         let subscription = bus.subscribe(notify: { count.increment() })
-        bus.publish(.relay, payload: [], time: Date())
-        bus.publish(.relay, payload: [], time: Date())
+        bus.publish(Self.relay, time: Date())
+        bus.publish(Self.relay, time: Date())
         #expect(count.value == 2)
         bus.unsubscribe(subscription)
-        bus.publish(.relay, payload: [], time: Date())
+        bus.publish(Self.relay, time: Date())
         #expect(count.value == 2)
     }
 }

@@ -102,13 +102,13 @@ struct FailSafeTests {
         _ = core.tick(TickInput(uptime: 1, seconds: 1, shunt: ShuntReading(voltage: 13, current: 2), bms: nil))
         let ws = core.energy.ws
         let first = core.tick(TickInput(uptime: 2, seconds: 1, shunt: nil, shuntError: "no acknowledge", bms: nil))
-        #expect(first.contains(.event(.status(subject: "energy", online: false,
+        #expect(first.contains(.event(.status(.energy, online: false,
                                               reason: "energy counter paused: no shunt reading (no acknowledge)"))))
         for t in 3...400 { _ = core.tick(TickInput(uptime: Double(t), seconds: 1, shunt: nil, bms: nil)) }
         #expect(core.energy.ws == ws && core.energy.power == 0)
         #expect(core.averageSlotsClosed == 0 && core.energy.secondsInSlot == 1)
         let back = core.tick(TickInput(uptime: 401, seconds: 1, shunt: ShuntReading(voltage: 13, current: 2), bms: nil))
-        #expect(back.contains(.event(.status(subject: "energy", online: true, reason: "energy counter counting again"))))
+        #expect(back.contains(.event(.status(.energy, online: true, reason: "energy counter counting again"))))
     }
 
     @Test("a manual switch against an active fail-safe is refused with the way out")

@@ -64,9 +64,9 @@ struct PackPollerTests {
         #expect(statuses.map(\.online) == [true, false, true])
         #expect(statuses.map(\.age) == [0, 5, 0])
         #expect(statuses[1].reading != nil, "the dead pack keeps showing its last reading")
-        #expect(events.contains(.status(subject: "pack:pack2", online: false, reason: try #require(statuses[1].error.map {
+        #expect(events.contains(.status(.pack(id: "pack2"), online: false, reason: try #require(statuses[1].error.map {
             "Pack 2 (pack2) does not answer: \($0)" }))))
-        #expect(events.contains { if case .alarm(PackStatus.offlineAlarm, true, _, let text) = $0 { text.contains("Pack 2") } else { false } })
+        #expect(events.contains { if case .alarm(.packOffline, true, let text) = $0 { text.contains("Pack 2") } else { false } })
         #expect(rig.poller.gatewayAlarms == [PackStatus.offlineAlarm])
     }
 
@@ -78,7 +78,7 @@ struct PackPollerTests {
         _ = rig.poller.poll(at: 0)
         rig.ports[2].withState { $0.asleep = false }
         let (events, _) = rig.poller.poll(at: 1)
-        #expect(events.contains { if case .alarm(PackStatus.offlineAlarm, false, _, _) = $0 { true } else { false } })
+        #expect(events.contains { if case .alarm(.packOffline, false, _) = $0 { true } else { false } })
         #expect(rig.poller.bankInput(at: 1).0?.current == 9)
         #expect(rig.poller.gatewayAlarms.isEmpty)
     }

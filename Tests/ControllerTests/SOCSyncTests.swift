@@ -25,7 +25,7 @@ struct SOCSyncTests {
     }
 
     static func syncEvents(_ actions: [CoreAction]) -> [String] {
-        actions.compactMap { if case .event(.status("soc_sync", _, let reason)) = $0 { reason } else { nil } }
+        actions.compactMap { if case .event(.status(.socSync, _, let reason)) = $0 { reason } else { nil } }
     }
 
     @Test("full after hold_s at the top with a tapered current: counter to 100 %, one 0x21 write, an event saying why")
@@ -79,10 +79,10 @@ struct SOCSyncTests {
         #expect(core.socGap == nil)  // DalyGate's SOC is still the start estimate
         let actions = Self.run(&core, from: 11, to: 130, bmsSOC: 85)
         #expect(core.socGap == -15)
-        #expect(actions.contains { if case .event(.alarm("gatewaySOCGap", true, "gateway", _)) = $0 { true } else { false } })
+        #expect(actions.contains { if case .event(.alarm(.gatewaySOCGap, true, _)) = $0 { true } else { false } })
         #expect(core.gatewayAlarms == ["gatewaySOCGap"])
         let cleared = Self.run(&core, from: 131, to: 131, bmsSOC: 100)
-        #expect(cleared.contains { if case .event(.alarm("gatewaySOCGap", false, "gateway", _)) = $0 { true } else { false } })
+        #expect(cleared.contains { if case .event(.alarm(.gatewaySOCGap, false, _)) = $0 { true } else { false } })
     }
 
     @Test("after 'empty' the resync learns the capacity; the power average does not see the resync")

@@ -44,7 +44,7 @@ struct SimulatedDayTests {
             for case .event(.relay(let output, let on, let reason, _)) in actions {
                 day.relayEvents.append((hour, output, on, reason))
             }
-            for case .event(.status("soc_sync", _, let reason)) in actions { day.syncEvents.append((hour, reason)) }
+            for case .event(.status(.socSync, _, let reason)) in actions { day.syncEvents.append((hour, reason)) }
             for case .setBMSSOC(let percent, _) in actions {
                 try client.setSOC(percent: percent)
                 core.bmsSOCConfirmed(percent)

@@ -52,13 +52,16 @@ struct StateStoreTests {
     @Test("events are logged newest first and filtered by kind")
     func eventLog() throws {
         let store = try StateStore(directory: Self.temporaryDirectory())
-        for (index, kind) in [ControllerEvent.Kind.relay, .alarm, .relay].enumerated() {
-            store.appendEvent(ControllerEvent(id: UInt64(index + 1), kind: kind, time: Date(timeIntervalSince1970: Double(index)),
-                                              payload: Array("{\"n\":\(index)}".utf8)))
+        let bodies: [EventBody] = [.relay(output: .load, on: true, reason: "first", source: .http),
+                                   .alarm(.packOffline, active: true, text: "Pack 2 does not answer"),
+                                   .relay(output: .load, on: false, reason: "third", source: .mqtt)]
+        for (index, body) in bodies.enumerated() {
+            store.appendEvent(ControllerEvent(id: UInt64(index + 1), content: .body(body), time: Date(timeIntervalSince1970: Double(index))))
         }
         store.flush()
         let relays = store.events(limit: 10, kinds: ["relay"])
-        #expect(relays.map(\.payload) == ["{\"n\":2}", "{\"n\":0}"])
+        #expect(relays.map(\.payload) == [#"{"on":false,"output":"load","reason":"third","source":"mqtt"}"#,
+                                          #"{"on":true,"output":"load","reason":"first","source":"http"}"#])
         #expect(store.events(limit: 1).map(\.kind) == ["relay"])
         #expect(store.events(limit: 10, before: relays[0].id).count == 2)
     }

@@ -30,7 +30,7 @@ extension ControllerCore {
                 reason += "; BMS offline: its SOC is not written"
             }
         }
-        actions.append(.event(.status(subject: "soc_sync", online: true, reason: reason)))
+        actions.append(.event(.status(.socSync, online: true, reason: reason)))
     }
 
     mutating func updateSOCGapAlarm(_ actions: inout [CoreAction]) {
@@ -39,10 +39,10 @@ extension ControllerCore {
         let active = socGapAlarm ? (gap.map { $0 > socSync.alarmGapPercent - 1 } ?? false) : (gap.map { $0 > socSync.alarmGapPercent } ?? false)
         guard active != socGapAlarm else { return }
         socGapAlarm = active
-        alarmsRaised[Self.socGapAlarmName] = active ? uptime : nil
+        alarmsRaised[Alarm.gatewaySOCGap.rawValue] = active ? uptime : nil
         let text = active
             ? "the BMS's SOC and DalyGate's differ by \(RelayRules.format(gap ?? 0, 1)) points (alarm above \(RelayRules.format(socSync.alarmGapPercent, 1)))"
             : "the BMS's SOC and DalyGate's agree again"
-        actions.append(.event(.alarm(name: Self.socGapAlarmName, active: active, origin: "gateway", text: text)))
+        actions.append(.event(.alarm(.gatewaySOCGap, active: active, text: text)))
     }
 }

@@ -84,7 +84,7 @@ public struct ControllerCore: Sendable {
     public internal(set) var frozenShunt = FrozenShuntDetector()
     /// LastBalancerEnable: uptime of the last automatic enable (0 at start, as in the firmware).
     public internal(set) var lastAutomaticBalancerEnable = 0.0
-    var activeBMSAlarms: Set<String> = []
+    var activeBMSAlarms: Set<Alarm> = []
     /// When each active alarm (BMS or gateway) was raised, uptime seconds.
     public internal(set) var alarmsRaised: [String: Double] = [:]
     var lastMOSFETEnforcement: [Output: Double] = [:]
@@ -106,7 +106,6 @@ public struct ControllerCore: Sendable {
 
     /// Seconds between attempts to bring a MOSFET to its fixed mode.
     static let mosfetRetrySeconds = 10.0
-    static let socGapAlarmName = "gatewaySOCGap"
 
     public init(settings: AutomationSettings, socSync: SOCSyncSettings = SOCSyncSettings(), restored: PersistentState? = nil) {
         self.settings = settings
@@ -183,7 +182,7 @@ public struct ControllerCore: Sendable {
 
     /// The gateway's own active alarms (plausibility and SOC gap).
     public var gatewayAlarms: [String] {
-        (plausibility.active.sorted()) + (socGapAlarm ? [Self.socGapAlarmName] : [])
+        plausibility.active.map(\.rawValue).sorted() + (socGapAlarm ? [Alarm.gatewaySOCGap.rawValue] : [])
     }
 
     // MARK: Tick
@@ -223,9 +222,9 @@ public struct ControllerCore: Sendable {
             if shuntOnline != true {
                 let wasOffline = shuntOnline == false
                 shuntOnline = true
-                actions.append(.event(.status(subject: "shunt", online: true, reason: "INA226 answers")))
+                actions.append(.event(.status(.shunt, online: true, reason: "INA226 answers")))
                 if wasOffline {
-                    actions.append(.event(.status(subject: "energy", online: true, reason: "energy counter counting again")))
+                    actions.append(.event(.status(.energy, online: true, reason: "energy counter counting again")))
                 }
             }
         } else {
@@ -234,8 +233,8 @@ public struct ControllerCore: Sendable {
             if shuntOnline != false {
                 shuntOnline = false
                 let why = input.shuntError ?? "INA226 unavailable"
-                actions.append(.event(.status(subject: "shunt", online: false, reason: why)))
-                actions.append(.event(.status(subject: "energy", online: false,
+                actions.append(.event(.status(.shunt, online: false, reason: why)))
+                actions.append(.event(.status(.energy, online: false,
                                               reason: "energy counter paused: no shunt reading (\(why))")))
             }
         }
@@ -246,7 +245,7 @@ public struct ControllerCore: Sendable {
         guard let reading = input.bms else {
             if bmsOnline != false {
                 bmsOnline = false
-                actions.append(.event(.status(subject: "bms", online: false, reason: input.bmsError ?? "no reply")))
+                actions.append(.event(.status(.bms, online: false, reason: input.bmsError ?? "no reply")))
             }
             return
         }
@@ -254,23 +253,23 @@ public struct ControllerCore: Sendable {
         lastBMSUptime = input.uptime
         if bmsOnline != true {
             bmsOnline = true
-            actions.append(.event(.status(subject: "bms", online: true, reason: "BMS answers")))
+            actions.append(.event(.status(.bms, online: true, reason: "BMS answers")))
         }
-        let now = Set(reading.alarms?.active ?? [])
-        for name in now.subtracting(activeBMSAlarms).sorted() {
-            alarmsRaised[name] = input.uptime
-            actions.append(.event(.alarm(name: name, active: true, origin: "bms", text: AlarmText.sentence(name))))
+        let now = Set(reading.alarms?.activeAlarms ?? [])
+        for alarm in now.subtracting(activeBMSAlarms).sorted(by: { $0.rawValue < $1.rawValue }) {
+            alarmsRaised[alarm.rawValue] = input.uptime
+            actions.append(.event(.alarm(alarm, active: true, text: alarm.sentence)))
         }
-        for name in activeBMSAlarms.subtracting(now).sorted() {
-            alarmsRaised[name] = nil
-            actions.append(.event(.alarm(name: name, active: false, origin: "bms", text: AlarmText.sentence(name))))
+        for alarm in activeBMSAlarms.subtracting(now).sorted(by: { $0.rawValue < $1.rawValue }) {
+            alarmsRaised[alarm.rawValue] = nil
+            actions.append(.event(.alarm(alarm, active: false, text: alarm.sentence)))
         }
         activeBMSAlarms = now
         if let pack = reading.pack, let shunt = input.shunt {
             for change in plausibility.update(bms: (pack.voltage, reading.current ?? 0), shunt: (shunt.voltage, shunt.current),
                                               uptime: input.uptime, settings: settings) {
-                alarmsRaised[change.name] = change.active ? input.uptime : nil
-                actions.append(.event(.alarm(name: change.name, active: change.active, origin: "gateway",
+                alarmsRaised[change.alarm.rawValue] = change.active ? input.uptime : nil
+                actions.append(.event(.alarm(change.alarm, active: change.active,
                                              text: "BMS and shunt disagree: \(change.detail)")))
             }
         }
@@ -292,7 +291,7 @@ public struct ControllerCore: Sendable {
         for (output, state) in modes {
             if let until = state.holdUntil, uptime >= until {
                 modes[output] = OutputModeState()
-                actions.append(.event(.status(subject: output.rawValue, online: true,
+                actions.append(.event(.status(.output(output), online: true,
                                               reason: "\(output.label) back to auto after its hold time")))
             }
         }

@@ -1,12 +1,12 @@
 /// Watches the BMS and the shunt for disagreement: current or pack voltage apart by more than a band for longer
 /// than a while raises an alarm (the Daly does not register small currents, so the band should be generous).
 public struct PlausibilityCheck: Codable, Equatable, Sendable {
-    public static let currentAlarm = "gatewayCurrentMismatch"
-    public static let voltageAlarm = "gatewayVoltageMismatch"
+    public static let currentAlarm = Alarm.gatewayCurrentMismatch
+    public static let voltageAlarm = Alarm.gatewayVoltageMismatch
 
     var currentApartSince: Double?
     var voltageApartSince: Double?
-    public private(set) var active: Set<String> = []
+    public private(set) var active: Set<Alarm> = []
 
     public init() {}
 
@@ -14,9 +14,9 @@ public struct PlausibilityCheck: Codable, Equatable, Sendable {
     public mutating func update(
         bms: (voltage: Double, current: Double)?, shunt: (voltage: Double, current: Double)?, uptime: Double,
         settings: AutomationSettings
-    ) -> [(name: String, active: Bool, detail: String)] {
+    ) -> [(alarm: Alarm, active: Bool, detail: String)] {
         guard let bms, let shunt else { return [] }
-        var changes: [(String, Bool, String)] = []
+        var changes: [(Alarm, Bool, String)] = []
         let currentGap = abs(bms.current - shunt.current)
         let voltageGap = abs(bms.voltage - shunt.voltage)
         Self.track(Self.currentAlarm, apart: currentGap > settings.plausibilityCurrentBand, since: &currentApartSince,
@@ -31,9 +31,9 @@ public struct PlausibilityCheck: Codable, Equatable, Sendable {
     }
 
     private static func track(
-        _ name: String, apart: Bool, since: inout Double?, active: inout Set<String>, uptime: Double,
+        _ name: Alarm, apart: Bool, since: inout Double?, active: inout Set<Alarm>, uptime: Double,
         settings: AutomationSettings, detail: String,
-        changes: inout [(String, Bool, String)]
+        changes: inout [(Alarm, Bool, String)]
     ) {
         if apart {
             let start = since ?? uptime

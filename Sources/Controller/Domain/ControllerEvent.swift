@@ -1,7 +1,11 @@
 import Foundation
+import Synchronization
 
-/// Something the controller tells its subscribers (SSE, MQTT, the event log).
-public struct ControllerEvent: Sendable, Equatable {
+/// Something the controller tells its subscribers (SSE, MQTT, the event log), as a typed value.
+///
+/// The JSON payload is made once, the first time anyone asks for it, and then shared: SSE, MQTT and the event log
+/// read the same bytes. A state event's payload is its snapshot's `json`, encoded when the snapshot was made.
+public struct ControllerEvent: Sendable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         /// A new snapshot (payload: the /api/v1/state document).
         case state
@@ -15,57 +19,81 @@ public struct ControllerEvent: Sendable, Equatable {
         case status
     }
 
-    /// Increasing, and larger than every id of an earlier run (SSE `id:`; see ``EventBus``).
-    public var id: UInt64
-    public var kind: Kind
-    /// Wall-clock time (simulated time under --simulate).
-    public var time: Date
-    /// The JSON document of the event.
-    public var payload: [UInt8]
-    /// Real wall-clock time of publication, Unix milliseconds (for latency measurements).
-    public var publishedMilliseconds: Int64
+    /// What the event carries.
+    public enum Content: Sendable {
+        /// A tick's or a command's snapshot, with the tick's uptime (which paces juepi's MQTT publications).
+        case state(Snapshot)
+        case body(EventBody)
+    }
 
-    public init(id: UInt64, kind: Kind, time: Date, payload: [UInt8]) {
+    /// Increasing, and larger than every id of an earlier run (SSE `id:`; see ``EventBus``).
+    public let id: UInt64
+    public let content: Content
+    /// Wall-clock time (simulated time under --simulate).
+    public let time: Date
+    /// Real wall-clock time of publication, Unix milliseconds (for latency measurements).
+    public let publishedMilliseconds: Int64
+    private let encoded: EncodedPayload
+
+    public init(id: UInt64, content: Content, time: Date) {
         self.id = id
-        self.kind = kind
+        self.content = content
         self.time = time
-        self.payload = payload
         self.publishedMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+        self.encoded = EncodedPayload()
+    }
+
+    public var kind: Kind {
+        switch content {
+        case .state: .state
+        case .body(let body): body.kind
+        }
+    }
+
+    /// The snapshot of a state event.
+    public var snapshot: Snapshot? {
+        if case .state(let snapshot) = content { snapshot } else { nil }
+    }
+
+    /// The body of a non-state event.
+    public var body: EventBody? {
+        if case .body(let body) = content { body } else { nil }
+    }
+
+    /// The JSON document of the event, encoded on first use and cached.
+    public var payload: [UInt8] {
+        switch content {
+        case .state(let snapshot): snapshot.json
+        case .body(let body): encoded.bytes(of: body)
+        }
     }
 
     public var payloadText: String { String(decoding: payload, as: UTF8.self) }
+
+    /// How many times this event's body was encoded (at most once; for tests).
+    var encodingCount: Int { encoded.count }
 }
 
-/// The bodies of the non-state events, encoded as their payload JSON.
-public enum EventBody: Sendable, Equatable {
-    case relay(output: Output, on: Bool, reason: String, source: ChangeSource)
-    case alarm(name: String, active: Bool, origin: String, text: String)
-    case command(id: UInt64, summary: String, source: ChangeSource, status: String, reason: String?)
-    case status(subject: String, online: Bool, reason: String)
+/// An event body's JSON, made at most once and shared by every copy of the event.
+final class EncodedPayload: Sendable {
+    private let cached = Mutex<(bytes: [UInt8]?, count: Int)>((nil, 0))
 
-    public var kind: ControllerEvent.Kind {
-        switch self {
-        case .relay: .relay
-        case .alarm: .alarm
-        case .command: .command
-        case .status: .status
+    /// One encoder, configured once: sorted keys, as the payloads have always been written.
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    func bytes(of body: EventBody) -> [UInt8] {
+        cached.withLock { cached in
+            if let bytes = cached.bytes { return bytes }
+            // Strings, booleans and integers only: encoding cannot fail.
+            let bytes = (try? Self.encoder.encode(body)).map(Array.init) ?? Array("{}".utf8)
+            cached = (bytes, cached.count + 1)
+            return bytes
         }
     }
 
-    public func json() -> [UInt8] {
-        var object: [String: Any] = [:]
-        switch self {
-        case .relay(let output, let on, let reason, let source):
-            object = ["output": output.rawValue, "on": on, "reason": reason, "source": source.rawValue]
-        case .alarm(let name, let active, let origin, let text):
-            object = ["name": name, "active": active, "origin": origin, "text": text]
-        case .command(let id, let summary, let source, let status, let reason):
-            object = ["id": id, "command": summary, "source": source.rawValue, "status": status]
-            if let reason { object["reason"] = reason }
-        case .status(let subject, let online, let reason):
-            object = ["subject": subject, "online": online, "reason": reason]
-        }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Array(data)
-    }
+    var count: Int { cached.withLock { $0.count } }
 }

@@ -28,7 +28,7 @@ extension ControllerLoop {
             try oled.show(framebuffer)
             if displayProblem != nil {
                 displayProblem = nil
-                service.emit(.status(subject: "display", online: true, reason: "OLED answers"), at: uptime)
+                service.emit(.status(.display, online: true, reason: "OLED answers"), at: uptime)
             }
         } catch {
             displayFailed("OLED: \(error)", uptime: uptime, service: service)
@@ -38,7 +38,7 @@ extension ControllerLoop {
     func displayFailed(_ problem: String, uptime: Double, service: ControllerService) {
         if displayProblem == nil {
             service.logger.warning("\(problem)")
-            service.emit(.status(subject: "display", online: false, reason: problem), at: uptime)
+            service.emit(.status(.display, online: false, reason: problem), at: uptime)
         }
         displayProblem = problem
     }

@@ -145,7 +145,7 @@ final class ControllerLoop: @unchecked Sendable {
                 if let pending, commandID != nil {
                     finish(pending, outcome, uptime: uptime, service: service)
                 } else if commandID == nil, outcome != .executed {
-                    service.emit(.status(subject: "soc_sync", online: false,
+                    service.emit(.status(.socSync, online: false,
                                          reason: "could not write \(Int(percent)) % to the BMS: \(outcome)"), at: uptime)
                 }
             }
@@ -169,7 +169,7 @@ final class ControllerLoop: @unchecked Sendable {
             failure = relaysMissing
         }
         if failedRelayLines.isEmpty {
-            service.emit(.status(subject: "relays", online: false, reason: failure), at: uptime)
+            service.emit(.status(.relays, online: false, reason: failure), at: uptime)
         }
         failedRelayLines[output] = failure
         return failure
@@ -188,7 +188,7 @@ final class ControllerLoop: @unchecked Sendable {
             guard let index = bank.index(of: id) else {
                 return finish(pending, .rejected("no pack '\(id)'"), uptime: uptime, service: service, accepted: false)
             }
-            service.emit(.command(id: request.id, summary: request.command.summary, source: request.source, status: "accepted",
+            service.emit(.command(id: request.id, summary: request.command.summary, source: request.source, status: .accepted,
                                   reason: nil), at: uptime)
             return finish(pending, bank.execute(command, pack: index), uptime: uptime, service: service)
         }
@@ -203,7 +203,7 @@ final class ControllerLoop: @unchecked Sendable {
         if case .unavailable = outcome {
             return finish(pending, outcome!, uptime: uptime, service: service, accepted: false)
         }
-        service.emit(.command(id: request.id, summary: request.command.summary, source: request.source, status: "accepted",
+        service.emit(.command(id: request.id, summary: request.command.summary, source: request.source, status: .accepted,
                               reason: nil), at: uptime)
         let failed = execute(actions, uptime: uptime, service: service, pending: pending)
         // A relay command is done when the line took the write: the completion carries the device's outcome.
@@ -227,11 +227,11 @@ final class ControllerLoop: @unchecked Sendable {
     /// Emits the command's final event, publishes the resulting snapshot and wakes the submitter.
     private func finish(_ pending: ControllerService.Pending, _ outcome: CommandOutcome, uptime: Double,
                         service: ControllerService, accepted: Bool = true) {
-        let (status, reason): (String, String?) = switch outcome {
-        case .executed: ("executed", nil)
-        case .rejected(let why): ("rejected", why)
-        case .unavailable(let why): (accepted ? "failed" : "rejected", why)
-        case .timedOut: ("failed", "timed out")
+        let (status, reason): (CommandStatus, String?) = switch outcome {
+        case .executed: (.executed, nil)
+        case .rejected(let why): (.rejected, why)
+        case .unavailable(let why): (accepted ? .failed : .rejected, why)
+        case .timedOut: (.failed, "timed out")
         }
         service.emit(.command(id: pending.request.id, summary: pending.request.command.summary, source: pending.request.source,
                               status: status, reason: reason), at: uptime)

@@ -48,7 +48,7 @@ public final class ControllerService: Sendable {
     private let loop: Mutex<ControllerLoop?>
     private let ticks = Atomic<UInt64>(0)
     private let lastTick: Mutex<ContinuousClock.Instant?> = Mutex(nil)
-    private let lastStateEvent: Mutex<ContinuousClock.Instant?> = Mutex(nil)
+    private let statePolicy = Mutex(StateEventPolicy())
 
     /// Restores the persisted state from `store` (if any) and prepares the loop; `start()` runs it.
     public init(configuration: GatewayConfiguration, devices: DeviceSet, clock: any ControllerClock,
@@ -140,19 +140,14 @@ public final class ControllerService: Sendable {
         if realSeconds > 0 { _ = wake.wait(timeout: .now() + realSeconds) }
     }
 
-    /// Real seconds between two `state` events at most: under --speed the controller ticks far more often than
-    /// anyone can watch, and SSE and MQTT clients should not pay for that. Commands always publish at once.
-    public static let minimumStateInterval = Duration.milliseconds(200)
-
+    /// Makes `snapshot` the current one and publishes it as a state event when ``StateEventPolicy`` says so
+    /// (`force`: a command's snapshot, always published).
     func publish(_ snapshot: Snapshot, force: Bool = false) {
         current.withLock { $0 = snapshot }
-        let due = lastStateEvent.withLock { last -> Bool in
-            let now = ContinuousClock.now
-            guard force || last.map({ $0.duration(to: now) >= Self.minimumStateInterval }) ?? true else { return false }
-            last = now
-            return true
+        let due = statePolicy.withLock {
+            $0.admit(uptime: snapshot.uptime, slotsClosed: snapshot.averageSlotsClosed, now: .now, force: force)
         }
-        if due { events.publish(.state, payload: snapshot.json, time: snapshot.time) }
+        if due { events.publish(.state(snapshot), time: snapshot.time) }
     }
 
     func countTick() {
@@ -171,9 +166,11 @@ public final class ControllerService: Sendable {
         pending.settle(outcome, snapshot)
     }
 
-    /// Publishes a non-state event and appends it to the log.
+    /// Publishes a non-state event, appends it to the event log (SQLite) and writes it to the log: why did the load
+    /// relay switch? All three share the event's one encoding.
     func emit(_ body: EventBody, at uptime: Double) {
-        let event = events.publish(body.kind, payload: body.json(), time: clock.date(at: uptime))
+        let event = events.publish(.body(body), time: clock.date(at: uptime))
         store?.appendEvent(event)
+        logger.info("\(event.kind.rawValue): \(event.payloadText)")
     }
 }

@@ -36,11 +36,11 @@ public final class EventBus: Sendable {
         return UInt64(milliseconds) * 1000
     }
 
-    /// Publishes an event; returns it with its id.
+    /// Publishes an event; returns it with its id. Its payload is encoded later, by the first reader.
     @discardableResult
-    public func publish(_ kind: ControllerEvent.Kind, payload: [UInt8], time: Date) -> ControllerEvent {
+    public func publish(_ content: ControllerEvent.Content, time: Date) -> ControllerEvent {
         let (event, subscribers) = state.withLock { state -> (ControllerEvent, [EventSubscription]) in
-            let event = ControllerEvent(id: state.nextID, kind: kind, time: time, payload: payload)
+            let event = ControllerEvent(id: state.nextID, content: content, time: time)
             state.nextID += 1
             state.ring.append(event)
             if state.ring.count > ringCapacity { state.ring.removeFirst() }

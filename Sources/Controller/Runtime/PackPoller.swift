@@ -93,15 +93,14 @@ final class PackPoller {
         // A bank of one pack tells only through the BMS's own status events, as it always did.
         guard packs.count > 1, wasOnline != pack.online else { return [] }
         let label = PackStatus(id: pack.settings.id, name: pack.settings.name, online: false, age: nil, reading: nil).label
-        let subject = "pack:\(pack.settings.id)"
+        let subject = StatusSubject.pack(id: pack.settings.id)
         if pack.online == true {
             let back: [EventBody] = wasOnline == false
-                ? [.alarm(name: PackStatus.offlineAlarm, active: false, origin: "gateway", text: "\(label) answers again")] : []
-            return [.status(subject: subject, online: true, reason: "\(label) answers")] + back
+                ? [.alarm(.packOffline, active: false, text: "\(label) answers again")] : []
+            return [.status(subject, online: true, reason: "\(label) answers")] + back
         }
         let why = "\(label) does not answer: \(pack.error ?? "no reply")"
-        return [.status(subject: subject, online: false, reason: why),
-                .alarm(name: PackStatus.offlineAlarm, active: true, origin: "gateway", text: why)]
+        return [.status(subject, online: false, reason: why), .alarm(.packOffline, active: true, text: why)]
     }
 
     // MARK: The bank

@@ -1,0 +1,64 @@
+import Controller
+import Foundation
+import Logging
+import Synchronization
+
+/// What libmosquitto's thread reports: connections, losses, messages, and the fall-back to MQTT 3.1.1.
+extension MQTTBridge {
+    func handle(_ event: MosquittoEvent, _ session: inout Session) async {
+        switch event {
+        case .connected(let code):
+            guard code == 0 else {
+                logger.warning("MQTT broker refused the connection (code \(code)): check mqtt.username/password and client_id")
+                return
+            }
+            connected.store(true, ordering: .relaxed)
+            controller.setLinks(mqtt: true)
+            if session.firstConnection == nil { session.firstConnection = Date() }
+            session.lastConnection = Date()
+            logger.info("MQTT connected to \(settings.url)")
+            announce(&session)
+        case .disconnected(let code):
+            connected.store(false, ordering: .relaxed)
+            controller.setLinks(mqtt: false)
+            if !Task.isCancelled { logger.warning("MQTT connection lost (code \(code)); reconnecting with backoff") }
+        case .message(let topic, let payload, let retained):
+            receive(topic: topic, payload: payload, retained: retained, &session)
+        case .fellBackToMQTT311:
+            logger.notice("MQTT: the broker at \(settings.url) does not speak MQTT 5; using 3.1.1")
+            // Joins libmosquitto's ended network thread: not on the pool.
+            await Self.offThePool { [self] in
+                do {
+                    try client.withLock { try $0?.restartWithMQTT311() }
+                } catch {
+                    logger.error("MQTT: cannot reconnect with 3.1.1: \(error)")
+                }
+            }
+        }
+    }
+
+    /// On every (re)connection: availability, discovery, the retained state and the subscriptions.
+    func announce(_ session: inout Session) {
+        publish(json.status, "online")
+        if settings.discovery { publishDiscovery() }
+        if let snapshot = controller.snapshot {
+            publish(session.state.state(snapshot, at: .now))
+            if settings.juepiTopics {
+                publish(session.state.dataBlock(snapshot, juepi))
+                for output in [Output.load, .balancer] {
+                    if let (topic, payload) = juepi.relayWriteBack(output, on: snapshot.relays[output] ?? false),
+                       let firstConnection = session.firstConnection, Date().timeIntervalSince(firstConnection) > Self.restoreWindow {
+                        publish(topic, payload)
+                    }
+                }
+            }
+        }
+        var topics: [String] = []
+        if settings.commands != "none" {
+            if settings.juepiTopics { topics += juepi.commandTopics }
+            if settings.json { topics += json.commandTopics }
+        }
+        if settings.discovery { topics.append(homeAssistantStatusTopic) }
+        client.withLock { $0?.subscribe(topics) }
+    }
+}

@@ -1,0 +1,79 @@
+import Controller
+import Foundation
+import Logging
+@testable import MQTTBridge
+import Testing
+
+/// The bridge as a Service against a real mosquitto on a free loopback port.
+@Suite("MQTT bridge service", .serialized)
+struct BridgeServiceTests {
+    /// mosquitto on a port the kernel picked (bound, read, released, then given to the broker).
+    final class Broker: Sendable {
+        let port: Int
+        let process: Process
+
+        init() throws {
+            port = try Self.freePort()
+            let config = FileManager.default.temporaryDirectory.appendingPathComponent("mosquitto-\(UUID().uuidString).conf")
+            try "listener \(port) 127.0.0.1\nallow_anonymous true\n".write(to: config, atomically: true, encoding: .utf8)
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/mosquitto")
+            process.arguments = ["-c", config.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        /// SIGTERM, then up to 5 s for it to go (waitUntilExit can hang when called from a task).
+        func stop() {
+            process.terminate()
+            let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+            while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        }
+
+        static func freePort() throws -> Int {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            guard bound else { throw MQTTBridgeError("no free port") }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+    }
+
+    static func waitUntil(seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(seconds))
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+
+    @Test("run() connects, publishes while running, returns on cancellation; afterwards nothing can publish")
+    func stopsAndRefusesLatePublications() async throws {
+        let broker = try Broker()
+        defer { broker.stop() }
+        let controller = try ControllerService(configuration: GatewayConfiguration(), devices: .init(), clock: ScaledClock(),
+                                               store: nil, simulated: true, logger: Logger(label: "test"))
+        var settings = MQTTSettings()
+        settings.url = "mqtt://127.0.0.1:\(broker.port)"
+        settings.clientID = "bridge-test-\(broker.port)"
+        let bridge = try MQTTBridge(controller: controller, settings: settings, logger: Logger(label: "test"))
+        let run = Task { try await bridge.run() }
+        #expect(await Self.waitUntil { bridge.isConnected })
+        #expect(bridge.publish(MQTTMessage("test/alive", "1")))
+        run.cancel()
+        try await run.value
+        #expect(!bridge.isConnected)
+        // The destroyed client is out of reach: every publication goes through this (nil) reference.
+        #expect(bridge.client.withLock { $0 == nil })
+        // What a command completion arriving after stop does: it finds no client, and publishes nothing.
+        #expect(!bridge.publish(MQTTMessage("dalygate/Ctrl_CSw", "dnc")))
+    }
+}
