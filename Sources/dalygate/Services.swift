@@ -42,22 +42,6 @@ struct EventLogService: Service {
     }
 }
 
-/// The HTTP server for the lifetime of the service group; stopped cleanly on SIGTERM.
-struct HTTPService: Service {
-    let server: HTTPServer
-    let controller: ControllerService
-    let logger: Logger
-
-    func run() async throws {
-        try server.start()
-        controller.setLinks(http: true)
-        logger.info("HTTP API on http://\(server.address.host.contains(":") ? "[\(server.address.host)]" : server.address.host):\(server.port)/")
-        try? await gracefulShutdown()
-        controller.setLinks(http: false)
-        server.stop()
-    }
-}
-
 /// The MQTT bridge; a broker that is away is retried forever, never a reason to stop.
 struct MQTTService: Service {
     let bridge: MQTTBridge

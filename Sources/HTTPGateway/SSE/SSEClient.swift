@@ -1,10 +1,9 @@
-import Controller
 import Synchronization
 
-/// One Server-Sent-Events client: its event subscription and the bytes not yet handed to the socket.
+/// One Server-Sent-Events client: its event feed and the bytes not yet handed to the socket.
 ///
 /// The server's content reader takes bytes with ``read(into:)``; when there are none it suspends the connection
-/// (`suspend`), and the event bus's notify resumes it (`wake`). Both happen under this client's lock, so a resume
+/// (`suspend`), and the feed's notify resumes it (`wake`). Both happen under this client's lock, so a resume
 /// can never come before its suspend.
 ///
 /// Memory: a client holds no bytes of its own. Its queue is a list of references to wire chunks that every client
@@ -57,12 +56,12 @@ final class SSEClient: Sendable {
     }
 
     private let state: Mutex<State>
-    let subscription: EventSubscription
+    let feed: any EventFeed
     private let connection: Mutex<(suspend: @Sendable () -> Void, resume: @Sendable () -> Void)?> = Mutex(nil)
 
-    init(subscription: EventSubscription, initial: [UInt8]) {
-        self.subscription = subscription
-        state = Mutex(State(chunks: [initial]))
+    init(feed: any EventFeed) {
+        self.feed = feed
+        state = Mutex(State(chunks: [feed.opening]))
     }
 
     /// Connects the client to its connection's suspend and resume.
@@ -76,11 +75,11 @@ final class SSEClient: Sendable {
         return state.withLock { s in
             if s.isEmpty {
                 s.reset()
-                for event in subscription.drain() { s.chunks.append(SSEWireCache.bytes(for: event)) }
+                s.chunks += feed.drain()
             }
             let written = s.copy(into: buffer)
             if written > 0 { return .bytes(written) }
-            if subscription.isOverflowed { return .drop }
+            if feed.isOverflowed { return .drop }
             if s.closing { return .endOfStream }
             s.suspended = true
             hooks?.suspend()
@@ -102,23 +101,5 @@ final class SSEClient: Sendable {
                 hooks?.resume()
             }
         }
-    }
-}
-
-/// The wire form of the latest events, formatted once and shared by every client that sends them.
-enum SSEWireCache {
-    private static let recent = Mutex<[(id: UInt64, bytes: [UInt8])]>([])
-    /// More than the events a tick publishes, so that every client of one burst finds them.
-    private static let kept = 32
-
-    static func bytes(for event: ControllerEvent) -> [UInt8] {
-        if let hit = recent.withLock({ $0.last { $0.id == event.id }?.bytes }) { return hit }
-        let bytes = SSEFormat.event(event)
-        recent.withLock { recent in
-            guard !recent.contains(where: { $0.id == event.id }) else { return }
-            recent.append((event.id, bytes))
-            if recent.count > kept { recent.removeFirst(recent.count - kept) }
-        }
-        return bytes
     }
 }

@@ -96,7 +96,6 @@ func sseFree(cls: UnsafeMutableRawPointer?) {
 final class RequestContext: @unchecked Sendable {
     var body: [UInt8] = []
     var tooLarge = false
-    var route = "unmatched"
     private let finished = Mutex<HTTPResponse?>(nil)
 
     func finish(_ response: HTTPResponse) { finished.withLock { $0 = response } }
