@@ -10,17 +10,19 @@ import Testing
 @Suite("Server core")
 struct ServerCoreTests {
     final class FakeFeed: EventFeed {
-        let opening: [UInt8]
+        let opening: [[UInt8]]
         let waiting = Mutex<[[UInt8]]>([])
         let overflowed = Atomic<Bool>(false)
-        init(opening: String) { self.opening = Array(opening.utf8) }
+        init(opening: String) { self.opening = [Array(opening.utf8)] }
         func drain() -> [[UInt8]] { waiting.withLock { w in defer { w = [] }; return w } }
         var isOverflowed: Bool { overflowed.load(ordering: .relaxed) }
     }
 
-    final class Hooks: Sendable {
+    final class Hooks: SuspendableConnection {
         let suspends = Atomic<Int>(0)
         let resumes = Atomic<Int>(0)
+        func suspend() { suspends.wrappingAdd(1, ordering: .relaxed) }
+        func resume() { resumes.wrappingAdd(1, ordering: .relaxed) }
     }
 
     func read(_ client: SSEClient, max: Int = 4) -> (SSEClient.ReadResult, String) {
@@ -33,10 +35,8 @@ struct ServerCoreTests {
     @Test("a stream sends its opening, then its feed's events in pieces; suspends when empty, resumes on wake; ends or drops")
     func stream() {
         let feed = FakeFeed(opening: "retry: 1\n\n")
-        let client = SSEClient(feed: feed)
         let hooks = Hooks()
-        client.attach(suspend: { hooks.suspends.wrappingAdd(1, ordering: .relaxed) },
-                      resume: { hooks.resumes.wrappingAdd(1, ordering: .relaxed) })
+        let client = SSEClient(feed: feed, connection: hooks)
         var sent = ""
         while case (.bytes, let text) = read(client) { sent += text }
         #expect(sent == "retry: 1\n\n" && hooks.suspends.load(ordering: .relaxed) == 1)

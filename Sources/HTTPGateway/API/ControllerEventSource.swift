@@ -1,4 +1,5 @@
 import Controller
+import Synchronization
 
 /// The controller's event bus as the server's ``EventSource``: each stream subscribes with a queue of its own, gets
 /// events in their SSE wire form (formatted once for every stream, ``SSEWireCache``) and is counted in the metrics.
@@ -9,6 +10,7 @@ final class ControllerEventSource: EventSource {
     let maxReplay: Int
     /// Events a stream may fall behind before it is dropped.
     static let queueCapacity = 512
+    private let lastStateFrame = Mutex<(json: [UInt8], frame: [UInt8])?>(nil)
 
     init(controller: ControllerService, metrics: HTTPMetrics, maxReplay: Int) {
         self.controller = controller
@@ -19,13 +21,21 @@ final class ControllerEventSource: EventSource {
     func subscribe(resumeAfter: UInt64?, notify: @escaping @Sendable () -> Void) -> any EventFeed {
         let subscription = controller.events.subscribe(capacity: Self.queueCapacity, resumeAfter: resumeAfter, maxReplay: maxReplay,
                                                        notify: notify)
-        var opening = SSEFormat.preamble()
+        var opening = [SSEFormat.preambleBytes]
         if resumeAfter == nil || subscription.missedEvents, let snapshot = controller.snapshot {
             // A new client, or one whose id cannot be resumed from (another run's, or too far behind): the current
             // state at once, without an id, so it does not wait for the next tick and never holds a stale picture.
-            opening += SSEFormat.event(id: nil, name: ControllerEvent.Kind.state.rawValue, payload: snapshot.json)
+            opening.append(stateFrame(snapshot.json))
         }
         return ControllerEventFeed(subscription: subscription, opening: opening)
+    }
+
+    /// The state as an event without id, framed once per snapshot and shared by the clients connecting meanwhile.
+    private func stateFrame(_ json: [UInt8]) -> [UInt8] {
+        if let frame = lastStateFrame.withLock({ $0?.json == json ? $0?.frame : nil }) { return frame }
+        let frame = SSEFormat.event(id: nil, name: ControllerEvent.Kind.state.rawValue, payload: json)
+        lastStateFrame.withLock { $0 = (json, frame) }
+        return frame
     }
 
     func unsubscribe(_ feed: any EventFeed) {
@@ -40,9 +50,9 @@ final class ControllerEventSource: EventSource {
 /// One stream's subscription to the bus.
 final class ControllerEventFeed: EventFeed {
     let subscription: EventSubscription
-    let opening: [UInt8]
+    let opening: [[UInt8]]
 
-    init(subscription: EventSubscription, opening: [UInt8]) {
+    init(subscription: EventSubscription, opening: [[UInt8]]) {
         self.subscription = subscription
         self.opening = opening
     }

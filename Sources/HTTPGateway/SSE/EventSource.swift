@@ -14,8 +14,9 @@ public protocol EventSource: Sendable {
 
 /// One stream's queue of events, already in their wire form.
 public protocol EventFeed: AnyObject, Sendable {
-    /// The first bytes of the stream: the `retry:` hint, and the current state for a client that starts afresh.
-    var opening: [UInt8] { get }
+    /// The first bytes of the stream: the `retry:` hint, and the current state for a client that starts afresh (in
+    /// chunks that streams share: a connecting client costs no copy of the state).
+    var opening: [[UInt8]] { get }
     /// The wire form of the events waiting, oldest first (shared chunks: an event is formatted once for all feeds).
     func drain() -> [[UInt8]]
     /// The feed fell too far behind and lost events: its stream is dropped.

@@ -57,22 +57,17 @@ final class SSEClient: Sendable {
 
     private let state: Mutex<State>
     let feed: any EventFeed
-    private let connection: Mutex<(suspend: @Sendable () -> Void, resume: @Sendable () -> Void)?> = Mutex(nil)
+    private let connection: any SuspendableConnection
 
-    init(feed: any EventFeed) {
+    init(feed: any EventFeed, connection: any SuspendableConnection) {
         self.feed = feed
-        state = Mutex(State(chunks: [feed.opening]))
-    }
-
-    /// Connects the client to its connection's suspend and resume.
-    func attach(suspend: @escaping @Sendable () -> Void, resume: @escaping @Sendable () -> Void) {
-        connection.withLock { $0 = (suspend, resume) }
+        self.connection = connection
+        state = Mutex(State(chunks: feed.opening))
     }
 
     /// Fills `buffer` with the next bytes of the stream.
     func read(into buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
-        let hooks = connection.withLock { $0 }
-        return state.withLock { s in
+        state.withLock { s in
             if s.isEmpty {
                 s.reset()
                 s.chunks += feed.drain()
@@ -82,14 +77,13 @@ final class SSEClient: Sendable {
             if feed.isOverflowed { return .drop }
             if s.closing { return .endOfStream }
             s.suspended = true
-            hooks?.suspend()
+            connection.suspend()
             return .suspended
         }
     }
 
     /// New events or a keep-alive: resume the connection if it waits.
     func wake(appending extra: [UInt8] = [], closing: Bool = false) {
-        let hooks = connection.withLock { $0 }
         state.withLock { s in
             if !extra.isEmpty {
                 if s.isEmpty { s.reset() }
@@ -98,8 +92,14 @@ final class SSEClient: Sendable {
             if closing { s.closing = true }
             if s.suspended {
                 s.suspended = false
-                hooks?.resume()
+                connection.resume()
             }
         }
     }
+}
+
+/// The connection a stream is sent on, as far as the stream needs it: paused while there is nothing to send.
+protocol SuspendableConnection: Sendable {
+    func suspend()
+    func resume()
 }

@@ -6,6 +6,8 @@ public enum SSEFormat {
     public static let retryMilliseconds = 3000
 
     public static func preamble() -> [UInt8] { Array("retry: \(retryMilliseconds)\n\n".utf8) }
+    /// ``preamble()``, made once and shared by every stream.
+    public static let preambleBytes = preamble()
 
     /// One event. A comment line carries the real time it was published (Unix ms), so that latency can be measured
     /// at the client; EventSource ignores comments. Without an id (the state a new client starts from) the event

@@ -120,7 +120,11 @@ final class WeakClient: @unchecked Sendable {
 
 /// An MHD connection or daemon pointer that crosses threads. @unchecked Sendable: libmicrohttpd documents
 /// MHD_resume_connection as callable from any thread, and the daemon pointer is only used to stop it once.
-struct ConnectionHandle: @unchecked Sendable { let pointer: OpaquePointer }
+struct ConnectionHandle: @unchecked Sendable, SuspendableConnection {
+    let pointer: OpaquePointer
+    func suspend() { MHD_suspend_connection(pointer) }
+    func resume() { MHD_resume_connection(pointer) }
+}
 struct DaemonHandle: @unchecked Sendable { let pointer: OpaquePointer }
 
 /// Collects MHD's key/value iteration.

@@ -32,13 +32,16 @@ public final class HTTPServer: Sendable {
     private let timers = ServerTimers()
     private let lastKeepAlive = Mutex<Double>(0)
     public let keepAliveSeconds: Double
-    /// libmicrohttpd's memory pool per connection: it holds the request head (a head of about half of it fits, so
-    /// 16 KB of cookies and headers; more gets 431) and is held for as long as an event stream stays open, so it
-    /// sets most of what each SSE client costs (docs/benchmarks.md).
-    static let connectionMemory = 32 * 1024
-    /// The buffer of one event stream's response: one event at a time passes through it (a state event is about
-    /// 1.5 KB; a longer one takes several calls).
-    static let streamBlock = 4 * 1024
+    /// libmicrohttpd's memory pool per connection: it holds the request head and is held for as long as an event
+    /// stream stays open, so it sets most of what each SSE client costs. libmicrohttpd reads the head into half of
+    /// the pool and zeroes that half once the head is parsed, so half of it is resident per stream: 28 KiB keeps a
+    /// 14 KB head (12 KB of cookies, test_hostile.py) and costs about 14 KiB; 32 KiB cost 2 KiB more, 24 KiB refuses
+    /// those cookies with 431.
+    static let connectionMemory = 28 * 1024
+    /// The buffer of one event stream's response. A chunked (HTTP/1.1) stream never uses it: libmicrohttpd has the
+    /// reader fill the connection's own write buffer. Only an HTTP/1.0 stream passes through it, in pieces of this
+    /// size; so it is small, as it is allocated for every stream.
+    static let streamBlock = 1024
 
     struct Lifecycle {
         var stopping = false
@@ -153,7 +156,8 @@ public final class HTTPServer: Sendable {
         let box = WeakClient()
         let source = application.eventSource
         let feed = source.subscribe(resumeAfter: resumeAfter) { box.client?.wake() }
-        let client = SSEClient(feed: feed)
+        let handle = ConnectionHandle(pointer: connection)
+        let client = SSEClient(feed: feed, connection: handle)
         let limit = limits.maxSSEClients
         let refusal = lifecycle.withLock { s -> Problem? in
             if s.stopping { return .unavailable("the gateway is stopping") }
@@ -167,8 +171,6 @@ public final class HTTPServer: Sendable {
             return queue(response.replaced(by: refusal.response), on: connection)
         }
         box.client = client
-        let handle = ConnectionHandle(pointer: connection)
-        client.attach(suspend: { MHD_suspend_connection(handle.pointer) }, resume: { MHD_resume_connection(handle.pointer) })
         source.streamOpened()
         let clientContext = Unmanaged.passRetained(StreamContext(server: self, client: client)).toOpaque()
         guard let mhdResponse = MHD_create_response_from_callback(UInt64.max, Self.streamBlock, sseReader, clientContext, sseFree) else {
