@@ -91,8 +91,9 @@ func sseFree(cls: UnsafeMutableRawPointer?) {
 
 // MARK: - Small boxes passed through C
 
-/// Per-request state kept in MHD's request context pointer; touched by MHD's thread for this connection and, for a
-/// deferred write, by one worker while the connection is suspended (MHD does not call back then).
+/// Per-request state kept in MHD's request context pointer. @unchecked Sendable: `body` and `tooLarge` are touched
+/// only by MHD's thread for this connection, one callback at a time; a deferred response's completion (any thread)
+/// touches only `finished`, behind its mutex, while the connection is suspended (MHD does not call back then).
 final class RequestContext: @unchecked Sendable {
     var body: [UInt8] = []
     var tooLarge = false
