@@ -49,7 +49,8 @@ let package = Package(
         // The REST API, SSE and static files over libmicrohttpd.
         .target(
             name: "HTTPGateway",
-            dependencies: ["Controller", "DalyProtocol", "CMicroHTTPD"],
+            dependencies: ["Controller", "DalyProtocol", "CMicroHTTPD", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: transportSwiftSettings
         ),
         // libmosquitto, for MQTTBridge only.

@@ -97,8 +97,8 @@ struct GatewayAssembly {
         let api = GatewayAPI(controller: controller, settings: configuration.http, token: token, publicDirectory: publicDirectory,
                              openAPIPath: Self.locate("", candidates: ["openapi.yaml", "/usr/share/dalygate/openapi.yaml"]))
         do {
-            services.append(HTTPService(server: try HTTPServer(api: api, listen: configuration.http.listen), controller: controller,
-                                        logger: logger))
+            services.append(HTTPGatewayService(server: try HTTPServer(api: api, listen: configuration.http.listen), controller: controller,
+                                               logger: logger))
         } catch {
             throw fail(error.description)
         }

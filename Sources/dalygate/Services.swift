@@ -29,22 +29,6 @@ struct SimulatedHardwareService: Service {
     }
 }
 
-/// The HTTP server for the lifetime of the service group; stopped cleanly on SIGTERM.
-struct HTTPService: Service {
-    let server: HTTPServer
-    let controller: ControllerService
-    let logger: Logger
-
-    func run() async throws {
-        try server.start()
-        controller.setLinks(http: true)
-        logger.info("HTTP API on http://\(server.address.host.contains(":") ? "[\(server.address.host)]" : server.address.host):\(server.port)/")
-        try? await gracefulShutdown()
-        controller.setLinks(http: false)
-        server.stop()
-    }
-}
-
 /// systemd integration: READY=1 once the controller has ticked, WATCHDOG=1 while it keeps ticking (so a stuck tick
 /// loop gets the service restarted), STOPPING=1 on shutdown. A no-op when not started by systemd.
 struct SystemdService: Service {

@@ -7,29 +7,29 @@ import Testing
 struct RouterTests {
     var router: Router {
         var router = Router()
-        router.add("GET", "/api/v1/state") { _, _ in .text("state") }
-        router.add("PUT", "/api/v1/relays/{relay}") { _, parameters in .text(parameters["relay"] ?? "") }
+        router.add("GET", "/api/v1/state") { _ in .text("state") }
+        router.add("PUT", "/api/v1/relays/{relay}") { request in .text(request.parameters["relay"] ?? "") }
         return router
     }
 
     @Test("paths match by segment and capture parameters")
-    func matching() {
-        guard case .found(let handler, let parameters, let pattern) = router.resolve(method: "PUT", path: "/api/v1/relays/load") else {
+    func matching() throws {
+        guard case .found(let responder, let routed, let pattern) = router.resolve(HTTPRequest(method: "PUT", path: "/api/v1/relays/load")) else {
             Issue.record("no match")
             return
         }
-        #expect(parameters == ["relay": "load"] && pattern == "/api/v1/relays/{relay}")
-        #expect(handler(HTTPRequest(method: "PUT", path: "/api/v1/relays/load"), parameters).bytes == Array("load".utf8))
+        #expect(routed.parameters == ["relay": "load"] && pattern == "/api/v1/relays/{relay}")
+        #expect(try responder(routed).bytes == Array("load".utf8))
     }
 
     @Test("a known path with another method is 405 with the allowed methods; an unknown path is 404")
     func misses() {
-        guard case .methodNotAllowed(let allowed) = router.resolve(method: "DELETE", path: "/api/v1/state") else {
+        guard case .methodNotAllowed(let allowed) = router.resolve(HTTPRequest(method: "DELETE", path: "/api/v1/state")) else {
             Issue.record("expected 405")
             return
         }
         #expect(allowed == ["GET"])
-        guard case .notFound = router.resolve(method: "GET", path: "/api/v1/nothing") else {
+        guard case .notFound = router.resolve(HTTPRequest(method: "GET", path: "/api/v1/nothing")) else {
             Issue.record("expected 404")
             return
         }
@@ -37,7 +37,7 @@ struct RouterTests {
 
     @Test("HEAD is served by the GET route")
     func head() {
-        guard case .found = router.resolve(method: "HEAD", path: "/api/v1/state") else {
+        guard case .found = router.resolve(HTTPRequest(method: "HEAD", path: "/api/v1/state")) else {
             Issue.record("HEAD not routed")
             return
         }

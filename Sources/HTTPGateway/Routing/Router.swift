@@ -1,17 +1,18 @@
-/// Maps method and path to a handler; `{name}` segments capture parameters. Pure: tested without a server, and
-/// the source of truth for the test that every route appears in openapi.yaml.
+/// Maps method and path to a route; `{name}` segments capture parameters. Routes are added in groups that share
+/// their wrappers (``Middleware``). Pure: tested without a server, and the source of truth for the test that every
+/// route appears in openapi.yaml.
 public struct Router: Sendable {
-    public typealias Handler = @Sendable (HTTPRequest, [String: String]) -> HTTPResponse
-
     public struct Route: Sendable {
         public let method: String
         public let pattern: String
         let segments: [String]
-        let handler: Handler
+        /// The handler behind its group's wrappers (and its own checks, outermost).
+        let responder: Responder
     }
 
     public enum Resolution {
-        case found(Handler, [String: String], pattern: String)
+        /// A route matched: its responder, the request with its parameters set, and the route's pattern.
+        case found(Responder, HTTPRequest, pattern: String)
         case methodNotAllowed([String])
         case notFound
     }
@@ -20,17 +21,27 @@ public struct Router: Sendable {
 
     public init() {}
 
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        routes.append(Route(method: method, pattern: pattern, segments: Self.split(pattern), handler: handler))
+    /// Adds a route without wrappers.
+    public mutating func add(_ method: String, _ pattern: String, checks: [any Middleware] = [], _ handler: @escaping Responder) {
+        routes.append(Route(method: method, pattern: pattern, segments: Self.split(pattern), responder: checks.wrapping(handler)))
     }
 
-    public func resolve(method: String, path: String) -> Resolution {
-        let segments = Self.split(path)
+    /// Adds the routes `body` declares, each behind `middleware` (the first outermost).
+    public mutating func group(_ middleware: [any Middleware], _ body: (inout RouteGroup) -> Void) {
+        var group = RouteGroup(middleware: middleware)
+        body(&group)
+        routes += group.routes
+    }
+
+    public func resolve(_ request: HTTPRequest) -> Resolution {
+        let segments = Self.split(request.path)
         var allowed: [String] = []
         for route in routes {
             guard let parameters = Self.match(route.segments, segments) else { continue }
-            if route.method == method || (method == "HEAD" && route.method == "GET") {
-                return .found(route.handler, parameters, pattern: route.pattern)
+            if route.method == request.method || (request.method == "HEAD" && route.method == "GET") {
+                var routed = request
+                routed.parameters = parameters
+                return .found(route.responder, routed, pattern: route.pattern)
             }
             allowed.append(route.method)
         }
@@ -50,5 +61,17 @@ public struct Router: Sendable {
             }
         }
         return parameters
+    }
+}
+
+/// Routes that share wrappers: `checks` of one route run before the group's wrappers (a path that names nothing is
+/// 404 before any token is asked for).
+public struct RouteGroup {
+    let middleware: [any Middleware]
+    var routes: [Router.Route] = []
+
+    public mutating func add(_ method: String, _ pattern: String, checks: [any Middleware] = [], _ handler: @escaping Responder) {
+        routes.append(Router.Route(method: method, pattern: pattern, segments: Router.split(pattern),
+                                   responder: (checks + middleware).wrapping(handler)))
     }
 }

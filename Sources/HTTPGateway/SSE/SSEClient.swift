@@ -1,10 +1,9 @@
-import Controller
 import Synchronization
 
-/// One Server-Sent-Events client: its event subscription and the bytes not yet handed to the socket.
+/// One Server-Sent-Events client: its event feed and the bytes not yet handed to the socket.
 ///
 /// The server's content reader takes bytes with ``read(into:)``; when there are none it suspends the connection
-/// (`suspend`), and the event bus's notify resumes it (`wake`). Both happen under this client's lock, so a resume
+/// (`suspend`), and the feed's notify resumes it (`wake`). Both happen under this client's lock, so a resume
 /// can never come before its suspend.
 ///
 /// Memory: a client holds no bytes of its own. Its queue is a list of references to wire chunks that every client
@@ -57,40 +56,34 @@ final class SSEClient: Sendable {
     }
 
     private let state: Mutex<State>
-    let subscription: EventSubscription
-    private let connection: Mutex<(suspend: @Sendable () -> Void, resume: @Sendable () -> Void)?> = Mutex(nil)
+    let feed: any EventFeed
+    private let connection: any SuspendableConnection
 
-    init(subscription: EventSubscription, initial: [UInt8]) {
-        self.subscription = subscription
-        state = Mutex(State(chunks: [initial]))
-    }
-
-    /// Connects the client to its connection's suspend and resume.
-    func attach(suspend: @escaping @Sendable () -> Void, resume: @escaping @Sendable () -> Void) {
-        connection.withLock { $0 = (suspend, resume) }
+    init(feed: any EventFeed, connection: any SuspendableConnection) {
+        self.feed = feed
+        self.connection = connection
+        state = Mutex(State(chunks: feed.opening))
     }
 
     /// Fills `buffer` with the next bytes of the stream.
     func read(into buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
-        let hooks = connection.withLock { $0 }
-        return state.withLock { s in
+        state.withLock { s in
             if s.isEmpty {
                 s.reset()
-                for event in subscription.drain() { s.chunks.append(SSEWireCache.bytes(for: event)) }
+                s.chunks += feed.drain()
             }
             let written = s.copy(into: buffer)
             if written > 0 { return .bytes(written) }
-            if subscription.isOverflowed { return .drop }
+            if feed.isOverflowed { return .drop }
             if s.closing { return .endOfStream }
             s.suspended = true
-            hooks?.suspend()
+            connection.suspend()
             return .suspended
         }
     }
 
     /// New events or a keep-alive: resume the connection if it waits.
     func wake(appending extra: [UInt8] = [], closing: Bool = false) {
-        let hooks = connection.withLock { $0 }
         state.withLock { s in
             if !extra.isEmpty {
                 if s.isEmpty { s.reset() }
@@ -99,26 +92,14 @@ final class SSEClient: Sendable {
             if closing { s.closing = true }
             if s.suspended {
                 s.suspended = false
-                hooks?.resume()
+                connection.resume()
             }
         }
     }
 }
 
-/// The wire form of the latest events, formatted once and shared by every client that sends them.
-enum SSEWireCache {
-    private static let recent = Mutex<[(id: UInt64, bytes: [UInt8])]>([])
-    /// More than the events a tick publishes, so that every client of one burst finds them.
-    private static let kept = 32
-
-    static func bytes(for event: ControllerEvent) -> [UInt8] {
-        if let hit = recent.withLock({ $0.last { $0.id == event.id }?.bytes }) { return hit }
-        let bytes = SSEFormat.event(event)
-        recent.withLock { recent in
-            guard !recent.contains(where: { $0.id == event.id }) else { return }
-            recent.append((event.id, bytes))
-            if recent.count > kept { recent.removeFirst(recent.count - kept) }
-        }
-        return bytes
-    }
+/// The connection a stream is sent on, as far as the stream needs it: paused while there is nothing to send.
+protocol SuspendableConnection: Sendable {
+    func suspend()
+    func resume()
 }

@@ -1,4 +1,4 @@
-import Controller
+import Synchronization
 
 /// Server-Sent-Events framing (WHATWG HTML §9.2): `id:`, `event:`, one `data:` line per payload line, blank line.
 public enum SSEFormat {
@@ -6,13 +6,19 @@ public enum SSEFormat {
     public static let retryMilliseconds = 3000
 
     public static func preamble() -> [UInt8] { Array("retry: \(retryMilliseconds)\n\n".utf8) }
+    /// ``preamble()``, made once and shared by every stream.
+    public static let preambleBytes = preamble()
 
     /// One event. A comment line carries the real time it was published (Unix ms), so that latency can be measured
-    /// at the client; EventSource ignores comments.
-    public static func event(_ event: ControllerEvent) -> [UInt8] {
-        var out = Array(": published \(event.publishedMilliseconds)\nid: \(event.id)\nevent: \(event.kind.rawValue)\n".utf8)
+    /// at the client; EventSource ignores comments. Without an id (the state a new client starts from) the event
+    /// carries neither the comment nor `id:`.
+    public static func event(id: UInt64?, name: String, payload: [UInt8], publishedMilliseconds: Int64? = nil) -> [UInt8] {
+        var out: [UInt8] = []
+        if let publishedMilliseconds { out += Array(": published \(publishedMilliseconds)\n".utf8) }
+        if let id { out += Array("id: \(id)\n".utf8) }
+        out += Array("event: \(name)\n".utf8)
         // Payloads are single-line JSON; split defensively so a newline can never end the event early.
-        for line in event.payload.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        for line in payload.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             out += Array("data: ".utf8) + line + [UInt8(ascii: "\n")]
         }
         out.append(UInt8(ascii: "\n"))
@@ -20,4 +26,23 @@ public enum SSEFormat {
     }
 
     public static let keepAlive = Array(": keep-alive\n\n".utf8)
+}
+
+/// The wire form of the latest events, formatted once and shared by every client that sends them.
+public enum SSEWireCache {
+    private static let recent = Mutex<[(id: UInt64, bytes: [UInt8])]>([])
+    /// More than the events a tick publishes, so that every client of one burst finds them.
+    private static let kept = 32
+
+    /// The cached bytes of event `id`, or `format()`'s, which are then cached.
+    public static func bytes(for id: UInt64, format: () -> [UInt8]) -> [UInt8] {
+        if let hit = recent.withLock({ $0.last { $0.id == id }?.bytes }) { return hit }
+        let bytes = format()
+        recent.withLock { recent in
+            guard !recent.contains(where: { $0.id == id }) else { return }
+            recent.append((id, bytes))
+            if recent.count > kept { recent.removeFirst(recent.count - kept) }
+        }
+        return bytes
+    }
 }

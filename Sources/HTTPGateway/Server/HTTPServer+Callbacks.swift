@@ -91,12 +91,12 @@ func sseFree(cls: UnsafeMutableRawPointer?) {
 
 // MARK: - Small boxes passed through C
 
-/// Per-request state kept in MHD's request context pointer; touched by MHD's thread for this connection and, for a
-/// deferred write, by one worker while the connection is suspended (MHD does not call back then).
+/// Per-request state kept in MHD's request context pointer. @unchecked Sendable: `body` and `tooLarge` are touched
+/// only by MHD's thread for this connection, one callback at a time; a deferred response's completion (any thread)
+/// touches only `finished`, behind its mutex, while the connection is suspended (MHD does not call back then).
 final class RequestContext: @unchecked Sendable {
     var body: [UInt8] = []
     var tooLarge = false
-    var route = "unmatched"
     private let finished = Mutex<HTTPResponse?>(nil)
 
     func finish(_ response: HTTPResponse) { finished.withLock { $0 = response } }
@@ -121,7 +121,11 @@ final class WeakClient: @unchecked Sendable {
 
 /// An MHD connection or daemon pointer that crosses threads. @unchecked Sendable: libmicrohttpd documents
 /// MHD_resume_connection as callable from any thread, and the daemon pointer is only used to stop it once.
-struct ConnectionHandle: @unchecked Sendable { let pointer: OpaquePointer }
+struct ConnectionHandle: @unchecked Sendable, SuspendableConnection {
+    let pointer: OpaquePointer
+    func suspend() { MHD_suspend_connection(pointer) }
+    func resume() { MHD_resume_connection(pointer) }
+}
 struct DaemonHandle: @unchecked Sendable { let pointer: OpaquePointer }
 
 /// Collects MHD's key/value iteration.

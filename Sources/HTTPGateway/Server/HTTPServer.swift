@@ -1,5 +1,5 @@
 import CMicroHTTPD
-import Controller
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -8,31 +8,40 @@ import Synchronization
 /// Threading, chosen by measurement (docs/benchmarks.md): epoll on a pool of internal threads, one per core, with
 /// suspend/resume. Thread-per-connection was ruled out because it cannot suspend (SSE would need a thread per
 /// client, 1000 clients = 1000 threads), and select() stops at 1024 descriptors. Each SSE connection is suspended
-/// whenever its queue is empty and resumed by the event bus, so idle streams cost no CPU; a write is suspended
-/// while a worker thread waits for the controller, so a slow BMS poll never blocks the pool.
+/// whenever its queue is empty and resumed by its feed, so idle streams cost no CPU; a deferred response (a write
+/// waiting for the controller) suspends its connection until its completion resumes it: no thread waits.
+///
+/// The server knows its application only as an ``HTTPApplication`` (responses, and an ``EventSource`` for the
+/// streams): nothing of the controller.
 ///
 /// Limits (all `http.*` config keys): connections in all and per client address (libmicrohttpd refuses the rest),
 /// SSE streams (503 beyond), writes waiting for the controller (429 beyond), a deadline for each request's head and
 /// body (the socket is shut down), events replayed on resume.
 public final class HTTPServer: Sendable {
-    public let api: GatewayAPI
+    let application: any HTTPApplication
     public let address: ListenAddress
-    let maxBodyBytes: Int
+    let limits: HTTPServerLimits
+    var maxBodyBytes: Int { limits.maxBodyBytes }
     let deadlines: RequestDeadlines
     private let daemon: Mutex<DaemonHandle?> = Mutex(nil)
     /// Whether the server stops, the writes in flight and the open streams change together under this one lock, so
     /// `stop()` never misses a write or a stream that was admitted at the same moment.
     private let lifecycle = Mutex(Lifecycle())
-    private let timersStop = DispatchSemaphore(value: 0)
-    private let timersDone = DispatchSemaphore(value: 0)
+    /// Entered for each admitted write and stream, left when it ends: `stop()` waits on it (no polling).
+    private let inFlight = DispatchGroup()
+    private let timers = ServerTimers()
+    private let lastKeepAlive = Mutex<Double>(0)
     public let keepAliveSeconds: Double
-    /// libmicrohttpd's memory pool per connection: it holds the request head (a head of about half of it fits, so
-    /// 16 KB of cookies and headers; more gets 431) and is held for as long as an event stream stays open, so it
-    /// sets most of what each SSE client costs (docs/benchmarks.md).
-    static let connectionMemory = 32 * 1024
-    /// The buffer of one event stream's response: one event at a time passes through it (a state event is about
-    /// 1.5 KB; a longer one takes several calls).
-    static let streamBlock = 4 * 1024
+    /// libmicrohttpd's memory pool per connection: it holds the request head and is held for as long as an event
+    /// stream stays open, so it sets most of what each SSE client costs. libmicrohttpd reads the head into half of
+    /// the pool and zeroes that half once the head is parsed, so half of it is resident per stream: 28 KiB keeps a
+    /// 14 KB head (12 KB of cookies, test_hostile.py) and costs about 14 KiB; 32 KiB cost 2 KiB more, 24 KiB refuses
+    /// those cookies with 431.
+    static let connectionMemory = 28 * 1024
+    /// The buffer of one event stream's response. A chunked (HTTP/1.1) stream never uses it: libmicrohttpd has the
+    /// reader fill the connection's own write buffer. Only an HTTP/1.0 stream passes through it, in pieces of this
+    /// size; so it is small, as it is allocated for every stream.
+    static let streamBlock = 1024
 
     struct Lifecycle {
         var stopping = false
@@ -41,21 +50,22 @@ public final class HTTPServer: Sendable {
     }
 
     /// Validates the address and the token rule (beyond loopback a strong token is required).
-    public init(api: GatewayAPI, listen: String, keepAliveSeconds: Double = 15) throws(HTTPServerError) {
+    public init(application: any HTTPApplication, limits: HTTPServerLimits, token: String, listen: String,
+                keepAliveSeconds: Double = 15) throws(HTTPServerError) {
         address = try ListenAddress(parsing: listen)
-        if let refusal = TokenPolicy.refusal(token: api.token, address: address) { throw HTTPServerError(refusal) }
-        self.api = api
-        self.maxBodyBytes = api.settings.maxBodyBytes
+        if let refusal = TokenPolicy.refusal(token: token, address: address) { throw HTTPServerError(refusal) }
+        self.application = application
+        self.limits = limits
         self.keepAliveSeconds = keepAliveSeconds
-        deadlines = RequestDeadlines(requestSeconds: Double(api.settings.requestDeadlineSeconds),
-                                     idleSeconds: Double(api.settings.connectionTimeoutSeconds))
+        deadlines = RequestDeadlines(requestSeconds: Double(limits.requestDeadlineSeconds),
+                                     idleSeconds: Double(limits.connectionTimeoutSeconds))
     }
 
     /// The bound port (the real one when listening on port 0).
     public var port: Int { daemon.withLock { $0.map { Int(gw_mhd_bound_port($0.pointer)) } } ?? Int(address.port) }
 
     public func start() throws(HTTPServerError) {
-        let settings = api.settings
+        let settings = limits
         let context = Unmanaged.passUnretained(self).toOpaque()
         let pointer = address.withSocketAddress { socketAddress in
             gw_mhd_start(socketAddress, address.isIPv6 ? 1 : 0, UInt32(max(2, ProcessInfo.processInfo.activeProcessorCount)),
@@ -67,36 +77,31 @@ public final class HTTPServer: Sendable {
             throw HTTPServerError("cannot listen on \(address): the port is in use or the address is not on this machine")
         }
         daemon.withLock { $0 = DaemonHandle(pointer: pointer) }
-        let thread = Thread { [self] in
-            var lastKeepAlive = ProcessInfo.processInfo.systemUptime
-            while timersStop.wait(timeout: .now() + 0.5) == .timedOut {
-                let now = ProcessInfo.processInfo.systemUptime
-                deadlines.expireOverdue(now: now)
-                if now - lastKeepAlive >= keepAliveSeconds {
-                    lastKeepAlive = now
-                    for client in streams() { client.wake(appending: SSEFormat.keepAlive) }
-                }
-            }
-            timersDone.signal()
+        lastKeepAlive.withLock { $0 = ProcessInfo.processInfo.systemUptime }
+        timers.start(every: 0.5) { [weak self] in self?.tick(now: ProcessInfo.processInfo.systemUptime) }
+    }
+
+    /// Every half second: cut off slow senders, and send keep-alives when they are due.
+    private func tick(now: Double) {
+        deadlines.expireOverdue(now: now)
+        let due = lastKeepAlive.withLock { last -> Bool in
+            guard now - last >= keepAliveSeconds else { return false }
+            last = now
+            return true
         }
-        thread.name = "dalygate-http-timers"
-        thread.start()
+        if due {
+            for client in streams() { client.wake(appending: SSEFormat.keepAlive) }
+        }
     }
 
     /// Ends every SSE stream (each is resumed, so none stays suspended), waits for writes in progress, and stops
     /// the daemon.
     public func stop() {
         guard lifecycle.withLock({ s -> Bool in defer { s.stopping = true }; return !s.stopping }) else { return }
-        let started = daemon.withLock { $0 != nil }
-        if started {
-            timersStop.signal()
-            timersDone.wait()
-        }
+        timers.stop()
         for client in streams() { client.wake(closing: true) }
-        let deadline = Date().addingTimeInterval(12)
-        while lifecycle.withLock({ $0.writesInFlight > 0 || !$0.streams.isEmpty }) && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
+        // Admissions end with `stopping`, so the group only shrinks now: wait for the writes and streams to end.
+        _ = inFlight.wait(timeout: .now() + 12)
         // A stream that had not ended yet is woken once more: a resumed connection is one MHD may stop.
         for client in streams() { client.wake(closing: true) }
         if let handle = daemon.withLock({ d -> DaemonHandle? in defer { d = nil }; return d }) {
@@ -112,71 +117,61 @@ public final class HTTPServer: Sendable {
 
     func handle(_ connection: OpaquePointer, url: String, method: String, context: RequestContext) -> MHD_Result {
         deadlines.received(Int(bitPattern: UnsafeRawPointer(connection)))
-        if let deferred = context.takeFinished() { return queue(deferred, on: connection, route: context.route, method: method) }
-        if context.tooLarge {
-            return queue(Problem.tooLarge("the body exceeds \(maxBodyBytes) bytes").response, on: connection, route: "unmatched",
-                         method: method)
-        }
+        if let finished = context.takeFinished() { return queue(finished, on: connection) }
         let (path, query) = Self.split(url, connection: connection)
         let request = HTTPRequest(method: method, path: path, query: query, headers: Self.values(connection, kind: gw_header_kind()),
-                                  body: context.body, clientAddress: Self.clientAddress(connection))
-        let (response, route) = api.handle(request)
-        context.route = route
+                                  body: context.body, clientAddress: Self.clientAddress(connection), bodyTooLarge: context.tooLarge)
+        let response = application.respond(to: request)
         switch response.body {
         case .bytes:
-            return queue(response, on: connection, route: route, method: method)
+            return queue(response, on: connection)
         case .deferred(let work):
-            let limit = api.settings.maxPendingWrites
+            let limit = limits.maxPendingWrites
             let refusal = lifecycle.withLock { s -> Problem? in
                 if s.stopping { return .unavailable("the gateway is stopping") }
                 if s.writesInFlight >= limit {
                     return .tooManyRequests("\(limit) writes already wait for the controller: try again shortly", retryAfter: 1)
                 }
                 s.writesInFlight += 1
+                inFlight.enter()
                 return nil
             }
-            if let refusal { return queue(refusal.response, on: connection, route: route, method: method) }
+            if let refusal { return queue(response.replaced(by: refusal.response), on: connection) }
             MHD_suspend_connection(connection)
             let handle = ConnectionHandle(pointer: connection)
-            work { [self] response in
-                context.finish(response)
+            work { [self] final in
+                context.finish(response.replaced(by: final))
                 // Resume before the count drops: stop() waits for the count, and MHD must not stop first.
                 MHD_resume_connection(handle.pointer)
                 lifecycle.withLock { $0.writesInFlight -= 1 }
+                inFlight.leave()
             }
             return gw_mhd_yes()
         case .eventStream(let resumeAfter):
-            return openStream(response, resumeAfter: resumeAfter, on: connection, route: route, method: method)
+            return openStream(response, resumeAfter: resumeAfter, on: connection)
         }
     }
 
-    private func openStream(_ response: HTTPResponse, resumeAfter: UInt64?, on connection: OpaquePointer, route: String,
-                            method: String) -> MHD_Result {
+    private func openStream(_ response: HTTPResponse, resumeAfter: UInt64?, on connection: OpaquePointer) -> MHD_Result {
         let box = WeakClient()
-        let subscription = api.controller.events.subscribe(capacity: 512, resumeAfter: resumeAfter,
-                                                           maxReplay: api.settings.sseReplayEvents) { box.client?.wake() }
-        var initial = SSEFormat.preamble()
-        if resumeAfter == nil || subscription.missedEvents, let snapshot = api.controller.snapshot {
-            // A new client, or one whose id cannot be resumed from (another run's, or too far behind): the current
-            // state at once, without an id, so it does not wait for the next tick and never holds a stale picture.
-            initial += Array("event: state\ndata: ".utf8) + snapshot.json + Array("\n\n".utf8)
-        }
-        let client = SSEClient(subscription: subscription, initial: initial)
-        let limit = api.settings.maxSSEClients
+        let source = application.eventSource
+        let feed = source.subscribe(resumeAfter: resumeAfter) { box.client?.wake() }
+        let handle = ConnectionHandle(pointer: connection)
+        let client = SSEClient(feed: feed, connection: handle)
+        let limit = limits.maxSSEClients
         let refusal = lifecycle.withLock { s -> Problem? in
             if s.stopping { return .unavailable("the gateway is stopping") }
             if s.streams.count >= limit { return .unavailable("\(limit) event streams are open already: try again later", retryAfter: 10) }
             s.streams[ObjectIdentifier(client)] = client
+            inFlight.enter()
             return nil
         }
         if let refusal {
-            api.controller.events.unsubscribe(subscription)
-            return queue(refusal.response, on: connection, route: route, method: method)
+            source.unsubscribe(feed)
+            return queue(response.replaced(by: refusal.response), on: connection)
         }
         box.client = client
-        let handle = ConnectionHandle(pointer: connection)
-        client.attach(suspend: { MHD_suspend_connection(handle.pointer) }, resume: { MHD_resume_connection(handle.pointer) })
-        api.metrics.sseOpened()
+        source.streamOpened()
         let clientContext = Unmanaged.passRetained(StreamContext(server: self, client: client)).toOpaque()
         guard let mhdResponse = MHD_create_response_from_callback(UInt64.max, Self.streamBlock, sseReader, clientContext, sseFree) else {
             // Never handed to MHD, so sseFree will not run: forget the stream here.
@@ -187,17 +182,18 @@ public final class HTTPServer: Sendable {
         for (name, value) in response.headers { MHD_add_response_header(mhdResponse, name, value) }
         let result = MHD_queue_response(connection, 200, mhdResponse)
         MHD_destroy_response(mhdResponse)  // if queueing failed, this runs sseFree, which forgets the stream
-        api.metrics.countRequest(route: route, method: method, status: 200)
+        response.reportSent(status: 200)
         return result
     }
 
     func streamClosed(_ client: SSEClient) {
-        lifecycle.withLock { _ = $0.streams.removeValue(forKey: ObjectIdentifier(client)) }
-        api.controller.events.unsubscribe(client.subscription)
-        api.metrics.sseClosed(dropped: client.subscription.isOverflowed)
+        let removed = lifecycle.withLock { $0.streams.removeValue(forKey: ObjectIdentifier(client)) != nil }
+        application.eventSource.unsubscribe(client.feed)
+        application.eventSource.streamClosed(dropped: client.feed.isOverflowed)
+        if removed { inFlight.leave() }
     }
 
-    private func queue(_ response: HTTPResponse, on connection: OpaquePointer, route: String, method: String) -> MHD_Result {
+    private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
         let bytes = response.bytes
         let mhdResponse = bytes.withUnsafeBytes { raw in
             MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress), gw_respmem_copy())
@@ -206,7 +202,7 @@ public final class HTTPServer: Sendable {
         for (name, value) in response.headers { MHD_add_response_header(mhdResponse, name, value) }
         let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
         MHD_destroy_response(mhdResponse)
-        api.metrics.countRequest(route: route, method: method, status: response.status)
+        response.reportSent()
         return result
     }
 
