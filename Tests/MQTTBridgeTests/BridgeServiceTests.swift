@@ -24,6 +24,19 @@ struct BridgeServiceTests {
             try process.run()
         }
 
+        /// Whether the broker accepts connections yet (it takes a moment to bind, longer on a loaded machine).
+        func accepts() -> Bool {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+        }
+
         /// SIGTERM, then up to 5 s for it to go (waitUntilExit can hang when called from a task).
         func stop() {
             process.terminate()
@@ -59,6 +72,7 @@ struct BridgeServiceTests {
     func stopsAndRefusesLatePublications() async throws {
         let broker = try Broker()
         defer { broker.stop() }
+        try #require(await Self.waitUntil(seconds: 30) { broker.accepts() }, "mosquitto did not start listening")
         let controller = try ControllerService(configuration: GatewayConfiguration(), devices: .init(), clock: ScaledClock(),
                                                store: nil, simulated: true, logger: Logger(label: "test"))
         var settings = MQTTSettings()
@@ -66,7 +80,7 @@ struct BridgeServiceTests {
         settings.clientID = "bridge-test-\(broker.port)"
         let bridge = try MQTTBridge(controller: controller, settings: settings, logger: Logger(label: "test"))
         let run = Task { try await bridge.run() }
-        #expect(await Self.waitUntil { bridge.isConnected })
+        #expect(await Self.waitUntil(seconds: 30) { bridge.isConnected })
         #expect(bridge.publish(MQTTMessage("test/alive", "1")))
         run.cancel()
         try await run.value
