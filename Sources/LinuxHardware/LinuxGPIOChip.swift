@@ -1,6 +1,7 @@
 import CLinuxHardware
 import DeviceKit
 import Glibc
+import Workers
 
 /// A GPIO chip at /dev/gpiochipN through the kernel's v2 character-device uAPI (no sysfs, no libgpiod).
 public final class LinuxGPIOChip: GPIOChip {

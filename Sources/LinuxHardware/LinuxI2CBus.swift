@@ -1,6 +1,7 @@
 import CLinuxHardware
 import DeviceKit
 import Glibc
+import Workers
 
 /// An I2C adapter at /dev/i2c-N (the i2c-dev driver): combined write/read transactions through ioctl(I2C_RDWR).
 public final class LinuxI2CBus: I2CBus {

@@ -1,9 +1,5 @@
 import Glibc
-
-/// errno as a readable message: "No such file or directory (errno 2)".
-func errnoMessage(_ code: Int32 = errno) -> String {
-    "\(String(validatingCString: strerror(code)) ?? "unknown error") (errno \(code))"
-}
+import Workers
 
 /// Runs a syscall-style function, retrying on EINTR; returns its result or the errno it failed with.
 @inline(__always)
@@ -13,15 +9,6 @@ func retryingOnInterrupt<T: BinaryInteger>(_ body: () -> T) -> Result<T, Errno> 
         if result >= 0 { return .success(result) }
         if errno != EINTR { return .failure(Errno(errno)) }
     }
-}
-
-/// A failed system call's errno, typed so that callers can tell "missing" from "permission denied".
-public struct Errno: Error, Equatable, Sendable, CustomStringConvertible {
-    public let code: Int32
-    public init(_ code: Int32) { self.code = code }
-    public var description: String { errnoMessage(code) }
-    public static let noSuchFile = Errno(ENOENT)
-    public static let permissionDenied = Errno(EACCES)
 }
 
 extension String {

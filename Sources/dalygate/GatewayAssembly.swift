@@ -71,7 +71,7 @@ struct GatewayAssembly {
             } catch {
                 throw fail("cannot wire the simulated hardware: \(error)")
             }
-            services.append(SimulatedHardwareService(hardware: hardware))
+            services.append(hardware)
             for fault in settings.deviceFaults {
                 logger.notice("simulated device fault \(fault) will strike at \(Int(fault.atSeconds)) s of simulated time")
             }
@@ -91,9 +91,11 @@ struct GatewayAssembly {
         } catch {
             throw fail(error.description)
         }
-        services.append(ControllerRunService(controller: controller))
+        services.append(controller)
         services.append(EventLogService(events: controller.events, logger: logger))
-        services.append(SystemdService(controller: controller))
+        services.append(SystemdService(environment: ProcessInfo.processInfo.environment) { [controller] in
+            controller.secondsSinceLastTick
+        })
         let publicDirectory = Self.locate(configuration.http.publicDirectory, candidates: ["public", "/usr/share/dalygate/public"])
         let api = GatewayAPI(controller: controller, settings: configuration.http, token: token, publicDirectory: publicDirectory,
                              openAPIPath: Self.locate("", candidates: ["openapi.yaml", "/usr/share/dalygate/openapi.yaml"]))

@@ -27,7 +27,7 @@ struct ControllerServiceTests {
                                             store: try StateStore(directory: directory), simulated: true,
                                             logger: Logger(label: "test"))
             hardware.start()
-            service.start()
+            try service.start()
         }
 
         func stop() {

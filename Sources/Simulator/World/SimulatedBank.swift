@@ -2,6 +2,7 @@ import DalyProtocol
 import DeviceKit
 import Glibc
 import LinuxHardware
+import Workers
 import Synchronization
 
 /// Several packs in parallel for `serve --simulate` with `simulation.packs: N`: each a battery world with its own
@@ -136,6 +137,11 @@ public final class SimulatedBank: Sendable {
     /// Stops every pack's BMS.
     public func stop() {
         for link in links { link.bms.stop() }
+    }
+
+    /// ``stop()`` from a task, blocking no thread of the pool.
+    public func stopWithoutBlocking() async {
+        for link in links { await link.bms.stopWithoutBlocking() }
     }
 }
 
