@@ -185,19 +185,13 @@ public final class SimulatedHardwareSet: Sendable {
     /// INA226 (configured) and SSD1306 on the simulated I2C bus, the relay board on the simulated GPIO chip.
     /// A device that a fault killed at start is left out with its reason in `problems`, as on Linux.
     public func devices(client: DalyClientConfiguration, shunt: INA226Configuration, oledAddress: UInt8 = 0x3C) throws -> DeviceSet {
-        var problems: [String] = []
-        var relays: RelayBoard?
-        do {
-            relays = try RelayBoard(chip: peripherals.gpio, lines: RelayBoardLines(
+        var setup = DeviceSetup()
+        let relays = setup.setUp("relays") {
+            try RelayBoard(chip: peripherals.gpio, lines: RelayBoardLines(
                 load: settings.loadLine, balancer: settings.balancerLine, displaySwitch: settings.displaySwitchLine))
-        } catch {
-            problems.append("relays: \(error)")
         }
-        var ina: INA226? = INA226(bus: peripherals.i2c, configuration: shunt)
-        do { try ina?.configure() } catch {
-            problems.append("INA226: \(error)")
-            ina = nil
-        }
+        let ina = setup.setUp("INA226") { INA226(bus: peripherals.i2c, configuration: shunt) }
+        let problems = setup.problems
         let oled = SSD1306(bus: peripherals.i2c, address: oledAddress, height: settings.oledHeight)
         if let bank {
             return DeviceSet(shunt: ina, oled: oled, relays: relays, problems: problems, bmsBuses: bank.buses(client: client))
