@@ -75,7 +75,8 @@ struct WorkerTests {
     func asyncStopDoesNotNeedThePool() async throws {
         // Each loop ends only once `go` is set, by a task that runs only after every stop has begun. A stop that
         // blocked its pool thread would take the whole pool (more stops than threads) and that task could not run:
-        // then a plain thread sets `go` after 10 s, so that the test fails instead of hanging.
+        // then a plain thread sets `go` after 60 s, so that the test fails instead of hanging. (Generous: in the full
+        // suite other tests hold pool threads too, and the task must wait for one of them.)
         let stops = 4 * ProcessInfo.processInfo.activeProcessorCount + 4
         let goneBy = Shared<String?>(nil)
         let begun = Shared(0)
@@ -86,7 +87,7 @@ struct WorkerTests {
             }
         }
         let fallback = try Worker<Never>(name: "test-fallback") { mailbox in
-            mailbox.wait(seconds: 10)
+            mailbox.wait(seconds: 60)
             goneBy.update { $0 = $0 ?? "the fallback thread" }
         }
         await withTaskGroup(of: Void.self) { group in
