@@ -130,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ControllerTests",
-            dependencies: ["Controller", "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator"],
+            dependencies: ["Controller", "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         .testTarget(
