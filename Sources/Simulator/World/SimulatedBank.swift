@@ -117,21 +117,12 @@ public final class SimulatedBank: Sendable {
 
     /// The bank's BMS ports as the controller polls them: one per pseudo-terminal, boards in order.
     public func buses(client: DalyClientConfiguration) -> [BMSBus] {
-        var buses: [BMSBus] = []
-        for (n, link) in links.enumerated() {
+        let boards = links.enumerated().map { n, link in
             var configuration = client
             configuration.bus = (try? DalyBusAddress(host: client.hostAddress, board: link.board)) ?? client.bus
-            let board = BMSBus.Board(pack: n, configuration: configuration)
-            if let index = buses.firstIndex(where: { $0.path == link.bms.devicePath }) {
-                buses[index].boards.append(board)
-            } else {
-                buses.append(BMSBus(path: link.bms.devicePath, boards: [board], open: { [] }))
-            }
+            return (path: link.bms.devicePath, board: BMSBus.Board(pack: n, configuration: configuration))
         }
-        return buses.map { bus in
-            let path = bus.path
-            return BMSBus.sharing(path: path, boards: bus.boards) { try TermiosSerialPort(path: path) }
-        }
+        return BMSBus.grouping(boards) { try TermiosSerialPort(path: $0) }
     }
 
     /// Stops every pack's BMS.
