@@ -5,6 +5,8 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
+/// swift-service-lifecycle's `Service`: each long-lived component conforms in its own module.
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 /// For the transports: a member is visible only through a module the file imports, so using a driver type
 /// (DeviceKit) from HTTPGateway or MQTTBridge fails to compile instead of leaking in through Controller.
 let transportSwiftSettings = swiftSettings + [.enableUpcomingFeature("MemberImportVisibility")]
@@ -32,13 +34,16 @@ let package = Package(
         .target(name: "DeviceKit", dependencies: ["DalyProtocol"], swiftSettings: swiftSettings),
         // What Swift cannot call directly: ppoll, posix_openpt, ioctl request macros.
         .target(name: "CLinuxHardware", cSettings: [.define("_GNU_SOURCE")]),
+        // One kit for long-lived threads: a named pthread, its mailbox (messages, wake, close) and an async join.
+        .target(name: "Workers", swiftSettings: swiftSettings),
         // The gateway's heart: the 1 s tick, juepi's automation, energy, commands, events, persistence.
         .target(
             name: "Controller",
             dependencies: [
-                "DalyProtocol", "DeviceKit",
+                "DalyProtocol", "DeviceKit", "Workers",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                serviceLifecycle,
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -69,22 +74,22 @@ let package = Package(
         // Real Linux backends: termios serial ports and pseudo-terminals.
         .target(
             name: "LinuxHardware",
-            dependencies: ["DeviceKit", "CLinuxHardware"],
+            dependencies: ["DeviceKit", "CLinuxHardware", "Workers", serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         // Simulated hardware: a protocol-faithful Daly BMS on a pseudo-terminal.
         .target(
             name: "Simulator",
-            dependencies: ["DalyProtocol", "DeviceKit", "LinuxHardware"],
+            dependencies: ["DalyProtocol", "DeviceKit", "LinuxHardware", "Workers", serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "dalygate",
             dependencies: [
-                "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "Controller", "HTTPGateway", "MQTTBridge",
+                "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "Controller", "HTTPGateway", "MQTTBridge", "Workers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),
@@ -105,9 +110,10 @@ let package = Package(
         .target(name: "CSSEBench"),
         .executableTarget(
             name: "DalyBench",
-            dependencies: ["Controller", "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "CSSEBench"],
+            dependencies: ["Controller", "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "CSSEBench", "Workers"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "WorkersTests", dependencies: ["Workers"], swiftSettings: swiftSettings),
         .testTarget(name: "DalyProtocolTests", dependencies: ["DalyProtocol"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HTTPGatewayTests",
@@ -126,12 +132,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ControllerTests",
-            dependencies: ["Controller", "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator"],
+            dependencies: ["Controller", "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DeviceKitTests",
-            dependencies: ["DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator"],
+            dependencies: ["DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "Workers"],
             exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),

@@ -13,13 +13,10 @@ struct BusBenchmark {
 
     /// Prints the markdown section `make bench` collects into docs/benchmarks.md.
     static func report(rounds: Int) throws {
-        print("\n## Boards sharing one RS485 bus (polled in turn) against N x one board's wire limit\n")
-        print("| boards | pack | rounds | measured ms | limit ms | ratio |")
-        print("|---|---|---|---|---|---|")
-        for boards in [1, 4] {
-            let result = try BusBenchmark(boards: boards, cells: 16, rounds: rounds).run()
-            print("| \(boards) | 16S | \(rounds) | \(DalyBench.ms(result.measured)) | \(DalyBench.ms(result.limit)) | "
-                  + "\(DalyBench.fixed(result.ratio, 3)) |")
+        try PollBenchmark.printSection(
+            "Boards sharing one RS485 bus (polled in turn) against N x one board's wire limit",
+            column: "boards", rounds: rounds) {
+            try BusBenchmark(boards: $0, cells: 16, rounds: rounds).run()
         }
     }
 

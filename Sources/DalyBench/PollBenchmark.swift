@@ -12,6 +12,19 @@ struct PollBenchmark {
     let latency = Duration.milliseconds(60)
     let polls: Int
 
+    /// Prints one markdown section `make bench` collects into docs/benchmarks.md: a 16S row per count of
+    /// `column` (1 and 4), each `run` measured against its wire limit.
+    static func printSection(_ title: String, column: String, rounds: Int, run: (Int) throws -> Result) rethrows {
+        print("\n## \(title)\n")
+        print("| \(column) | pack | rounds | measured ms | limit ms | ratio |")
+        print("|---|---|---|---|---|---|")
+        for count in [1, 4] {
+            let result = try run(count)
+            print("| \(count) | 16S | \(rounds) | \(DalyBench.ms(result.measured)) | \(DalyBench.ms(result.limit)) | "
+                  + "\(DalyBench.fixed(result.ratio, 3)) |")
+        }
+    }
+
     struct Result {
         let label: String
         let measured: Duration

@@ -1,5 +1,6 @@
 import Glibc
 import LinuxHardware
+import Workers
 
 /// `DalyBench sse --url URL --clients N --seconds S`: N Server-Sent-Events clients on epoll, one thread per core,
 /// spread over 127.0.0.x source addresses. After every client is connected it measures, for the events published

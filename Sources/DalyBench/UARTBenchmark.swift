@@ -14,13 +14,10 @@ struct UARTBenchmark {
     let latency = Duration.milliseconds(60)
 
     static func report(rounds: Int) throws {
-        print("\n## Packs on separate UARTs (polled concurrently) against one pack's wire limit\n")
-        print("| packs | pack | rounds | measured ms | limit ms | ratio |")
-        print("|---|---|---|---|---|---|")
-        for packs in [1, 4] {
-            let result = try UARTBenchmark(packs: packs, cells: 16, rounds: rounds).run()
-            print("| \(packs) | 16S | \(rounds) | \(DalyBench.ms(result.measured)) | \(DalyBench.ms(result.limit)) | "
-                  + "\(DalyBench.fixed(result.ratio, 3)) |")
+        try PollBenchmark.printSection(
+            "Packs on separate UARTs (polled concurrently) against one pack's wire limit",
+            column: "packs", rounds: rounds) {
+            try UARTBenchmark(packs: $0, cells: 16, rounds: rounds).run()
         }
     }
 

@@ -1,6 +1,7 @@
 import CLinuxHardware
 import DeviceKit
 import Glibc
+import Workers
 
 /// A GPIO chip at /dev/gpiochipN through the kernel's v2 character-device uAPI (no sysfs, no libgpiod).
 public final class LinuxGPIOChip: GPIOChip {
@@ -9,20 +10,9 @@ public final class LinuxGPIOChip: GPIOChip {
 
     public init(path: String) throws(GPIOError) {
         self.path = path
-        let opened = retryingOnInterrupt { open(path, O_RDWR | O_CLOEXEC) }
-        switch opened {
-        case .failure(let error):
-            switch error.code {
-            case ENOENT:
-                throw GPIOError(kind: .chipMissing, path: path, message: "no such GPIO chip: check the chip number (gpiodetect)")
-            case EACCES, EPERM:
-                throw GPIOError(kind: .permissionDenied, path: path,
-                                message: "permission denied: add the user to the gpio group or run as root")
-            default:
-                throw GPIOError(kind: .io, path: path, message: "cannot open: \(error)")
-            }
-        case .success(let fd):
-            self.fd = fd
+        fd = try openDeviceNode(path, kinds: OpenFailureKinds(missing: .chipMissing, permissionDenied: .permissionDenied, other: .io),
+                                missing: "no such GPIO chip: check the chip number (gpiodetect)", group: "gpio") {
+            GPIOError(kind: $0, path: path, message: $1)
         }
         do {
             _ = try info()

@@ -1,6 +1,7 @@
 import CLinuxHardware
 import DeviceKit
 import Glibc
+import Workers
 
 /// An I2C adapter at /dev/i2c-N (the i2c-dev driver): combined write/read transactions through ioctl(I2C_RDWR).
 public final class LinuxI2CBus: I2CBus {
@@ -10,21 +11,10 @@ public final class LinuxI2CBus: I2CBus {
     /// Opens the adapter and checks that it is one (ioctl I2C_FUNCS).
     public init(path: String) throws(I2CError) {
         self.path = path
-        let opened = retryingOnInterrupt { open(path, O_RDWR | O_CLOEXEC) }
-        switch opened {
-        case .failure(let error):
-            switch error.code {
-            case ENOENT:
-                throw I2CError(kind: .busMissing, path: path,
-                               message: "no such I2C bus: enable I2C (raspi-config) and load i2c-dev, or fix the bus number")
-            case EACCES, EPERM:
-                throw I2CError(kind: .permissionDenied, path: path,
-                               message: "permission denied: add the user to the i2c group or run as root")
-            default:
-                throw I2CError(kind: .io, path: path, message: "cannot open: \(error)")
-            }
-        case .success(let fd):
-            self.fd = fd
+        fd = try openDeviceNode(path, kinds: OpenFailureKinds(missing: .busMissing, permissionDenied: .permissionDenied, other: .io),
+                                missing: "no such I2C bus: enable I2C (raspi-config) and load i2c-dev, or fix the bus number",
+                                group: "i2c") {
+            I2CError(kind: $0, path: path, message: $1)
         }
         guard gw_i2c_functionality(fd) >= 0 else {
             let error = Errno(errno)

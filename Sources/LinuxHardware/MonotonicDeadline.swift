@@ -1,5 +1,6 @@
 import CLinuxHardware
 import Glibc
+import Workers
 
 extension ContinuousClock.Instant {
     /// Nanoseconds from now until this instant, 0 if it has passed (for ppoll timeouts).

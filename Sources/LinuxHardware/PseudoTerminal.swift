@@ -1,5 +1,6 @@
 import CLinuxHardware
 import Glibc
+import Workers
 
 /// A pseudo-terminal pair whose slave is published at a path through a symlink: the simulator's "wire".
 ///

@@ -1,9 +1,5 @@
 import Glibc
-
-/// errno as a readable message: "No such file or directory (errno 2)".
-func errnoMessage(_ code: Int32 = errno) -> String {
-    "\(String(validatingCString: strerror(code)) ?? "unknown error") (errno \(code))"
-}
+import Workers
 
 /// Runs a syscall-style function, retrying on EINTR; returns its result or the errno it failed with.
 @inline(__always)
@@ -15,13 +11,29 @@ func retryingOnInterrupt<T: BinaryInteger>(_ body: () -> T) -> Result<T, Errno> 
     }
 }
 
-/// A failed system call's errno, typed so that callers can tell "missing" from "permission denied".
-public struct Errno: Error, Equatable, Sendable, CustomStringConvertible {
-    public let code: Int32
-    public init(_ code: Int32) { self.code = code }
-    public var description: String { errnoMessage(code) }
-    public static let noSuchFile = Errno(ENOENT)
-    public static let permissionDenied = Errno(EACCES)
+/// The error kinds a driver reports for a device node it could not open.
+struct OpenFailureKinds<Kind> {
+    var missing: Kind
+    var permissionDenied: Kind
+    var other: Kind
+}
+
+/// Opens a device node read-write (close-on-exec), or throws the driver's own error: `missing` says what to check
+/// when the node does not exist, `group` which group grants access, and `error` builds the error from kind and text.
+func openDeviceNode<Kind, Failure: Error>(
+    _ path: String, kinds: OpenFailureKinds<Kind>, missing: String, group: String,
+    error: (Kind, String) -> Failure
+) throws(Failure) -> Int32 {
+    switch retryingOnInterrupt({ open(path, O_RDWR | O_CLOEXEC) }) {
+    case .success(let fd):
+        return fd
+    case .failure(let failure) where failure.code == ENOENT:
+        throw error(kinds.missing, missing)
+    case .failure(let failure) where failure.code == EACCES || failure.code == EPERM:
+        throw error(kinds.permissionDenied, "permission denied: add the user to the \(group) group or run as root")
+    case .failure(let failure):
+        throw error(kinds.other, "cannot open: \(failure)")
+    }
 }
 
 extension String {

@@ -1,6 +1,7 @@
 import CLinuxHardware
 import DeviceKit
 import Glibc
+import Workers
 
 /// A serial port on any Linux tty (a UART, a USB adapter, a pseudo-terminal) in raw 9600 8N1 mode.
 ///

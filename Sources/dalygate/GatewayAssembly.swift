@@ -71,7 +71,7 @@ struct GatewayAssembly {
             } catch {
                 throw fail("cannot wire the simulated hardware: \(error)")
             }
-            services.append(SimulatedHardwareService(hardware: hardware))
+            services.append(hardware)
             for fault in settings.deviceFaults {
                 logger.notice("simulated device fault \(fault) will strike at \(Int(fault.atSeconds)) s of simulated time")
             }
@@ -91,8 +91,10 @@ struct GatewayAssembly {
         } catch {
             throw fail(error.description)
         }
-        services.append(ControllerRunService(controller: controller))
-        services.append(SystemdService(controller: controller))
+        services.append(controller)
+        services.append(SystemdService(environment: ProcessInfo.processInfo.environment) { [controller] in
+            controller.secondsSinceLastTick
+        })
         let publicDirectory = Self.locate(configuration.http.publicDirectory, candidates: ["public", "/usr/share/dalygate/public"])
         let api = GatewayAPI(controller: controller, settings: configuration.http, token: token, publicDirectory: publicDirectory,
                              openAPIPath: Self.locate("", candidates: ["openapi.yaml", "/usr/share/dalygate/openapi.yaml"]))
@@ -152,43 +154,24 @@ struct GatewayAssembly {
         if buses.isEmpty {
             do { bms = try openBMS() } catch { problems.append("BMS: \(error) (retrying every 10 s)") }
         }
-        var shunt: INA226?
+        var setup = DeviceSetup()
+        let shunt = setup.setUp("INA226") {
+            INA226(bus: try LinuxI2CBus(path: configuration.shunt.i2c), configuration: configuration.shunt.driverConfiguration)
+        }
         var oled: SSD1306?
-        if let bus = Result(catching: { () throws(I2CError) in try LinuxI2CBus(path: configuration.shunt.i2c) }).get(problems: &problems, "INA226") {
-            let ina = INA226(bus: bus, configuration: configuration.shunt.driverConfiguration)
-            switch ina.probe() {
-            case .present:
-                do {
-                    try ina.configure()
-                    shunt = ina
-                } catch { problems.append("INA226: \(error)") }
-            case .absent(let why): problems.append("INA226: \(why)")
-            case .otherChip: problems.append("INA226: another chip answers at 0x\(String(configuration.shunt.address, radix: 16))")
-            }
-        }
-        if let bus = Result(catching: { () throws(I2CError) in try LinuxI2CBus(path: configuration.panel.i2c) }).get(problems: &problems, "OLED") {
-            let display = SSD1306(bus: bus, address: UInt8(configuration.panel.oledAddress), height: configuration.panel.oledHeight)
-            if display.isPresent() { oled = display } else { problems.append("OLED: no SSD1306 at 0x\(String(configuration.panel.oledAddress, radix: 16))") }
-        }
-        var relays: RelayBoard?
         do {
-            relays = try RelayBoard(chip: try LinuxGPIOChip(path: configuration.panel.gpioChip), lines: configuration.panel.relayLines)
+            let display = SSD1306(bus: try LinuxI2CBus(path: configuration.panel.i2c), address: UInt8(configuration.panel.oledAddress),
+                                  height: configuration.panel.oledHeight)
+            // The controller initialises the panel; a chip that does not even answer is left out here.
+            if display.isPresent() { oled = display } else { setup.markFailed("OLED", "no SSD1306 at \(display.chip)") }
         } catch {
-            problems.append("relays: \(error)")
+            setup.markFailed("OLED", error)
         }
+        let relays = setup.setUp("relays") {
+            try RelayBoard(chip: try LinuxGPIOChip(path: configuration.panel.gpioChip), lines: configuration.panel.relayLines)
+        }
+        problems += setup.problems
         return DeviceSet(bms: bms, openBMS: buses.isEmpty ? openBMS : nil, shunt: shunt, oled: oled, relays: relays,
                          problems: problems, bmsBuses: buses)
-    }
-}
-
-extension Result {
-    /// The value, or nil with the error appended to `problems`.
-    func get(problems: inout [String], _ device: String) -> Success? {
-        switch self {
-        case .success(let value): return value
-        case .failure(let error):
-            problems.append("\(device): \(error)")
-            return nil
-        }
     }
 }

@@ -3,6 +3,7 @@ import DalyProtocol
 import DeviceKit
 import Foundation
 import Logging
+import ServiceLifecycle
 import Simulator
 import Testing
 
@@ -14,7 +15,7 @@ struct ControllerServiceTests {
         let service: ControllerService
         let directory: String
 
-        init(directory: String = StateStoreTests.temporaryDirectory(), speed: Double = 50) throws {
+        init(directory: String = StateStoreTests.temporaryDirectory(), speed: Double = 50, startController: Bool = true) throws {
             self.directory = directory
             var settings = SimulatedHardwareSet.Settings()
             settings.speed = speed
@@ -27,7 +28,7 @@ struct ControllerServiceTests {
                                             store: try StateStore(directory: directory), simulated: true,
                                             logger: Logger(label: "test"))
             hardware.start()
-            service.start()
+            if startController { try service.start() }
         }
 
         func stop() {
@@ -44,6 +45,25 @@ struct ControllerServiceTests {
             }
             return nil
         }
+    }
+
+    @Test("as a Service it starts with its group and stops on graceful shutdown, the state saved")
+    func runsAsService() async throws {
+        let directory = StateStoreTests.temporaryDirectory()
+        let rig = try Rig(directory: directory, startController: false)
+        defer { rig.hardware.stop() }
+        #expect(await rig.service.submit(.resetEnergy, source: .http).0 == .unavailable("the controller is not running"))
+        let group = ServiceGroup(configuration: .init(services: [rig.service], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while rig.service.tickCount < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(rig.service.tickCount >= 3)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(await rig.service.submit(.resetEnergy, source: .http).0 == .unavailable("the controller is not running"))
+        #expect(try StateStore(directory: directory).loadState() != nil)
     }
 
     @Test("snapshots carry the BMS reading, the shunt and the energy counter")

@@ -1,6 +1,7 @@
 import DalyProtocol
 import DeviceKit
 import LinuxHardware
+import Workers
 import Simulator
 
 /// A simulated BMS on a fresh pty and a DalyClient on its slave, as the gateway wires them.

@@ -22,7 +22,7 @@ struct GatewayAPITests {
     @Test("every write route asks for the token, refuses a foreign origin and a body not declared JSON")
     func writesAreGuarded() throws {
         let (api, controller) = try TestGateway.make(token: Self.token)
-        controller.start()  // a pack id exists once the controller has ticked
+        try controller.start()  // a pack id exists once the controller has ticked
         defer { controller.stop() }
         let deadline = Date().addingTimeInterval(20)
         while controller.snapshot == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }

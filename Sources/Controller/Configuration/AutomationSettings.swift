@@ -16,7 +16,7 @@ public enum FailSafe: String, Codable, Sendable, CaseIterable, ConfigurationEnum
 }
 
 /// Every threshold of juepi's automation (juepi §1.3) with his defaults, plus DalyGate's additions.
-public struct AutomationSettings: Codable, Equatable, Sendable {
+public struct AutomationSettings: Codable, ConfigSection, Equatable, Sendable {
     public var loadPolicy = LoadPolicy.juepi110
     /// BAT_ESTIMATED_WS: initial learned capacity (82.2 Wh, "50 % of actual capacity").
     public var batteryEstimatedWs = 296_000.0
@@ -75,99 +75,50 @@ public struct AutomationSettings: Codable, Equatable, Sendable {
     public var requireAllPacks = true
 
     public init() {}
+    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case loadPolicy = "load_policy"
-        case batteryEstimatedWs = "battery_estimated_ws"
-        case balancerOnCellMillivolts = "balancer_on_cell_mv"
-        case balancerOnMinAveragePower = "balancer_on_min_avg_power_w"
-        case balancerOffCellMillivolts = "balancer_off_cell_mv"
-        case balancerMinOnSeconds = "balancer_min_on_s"
-        case loadOffVoltage = "load_off_voltage_v"
-        case loadOffCurrentMin = "load_off_current_min_a"
-        case loadOffCurrentMax = "load_off_current_max_a"
-        case powerAverageSlotSeconds = "power_average_slot_s"
-        case powerAverageSlots = "power_average_slots"
-        case staleAfterSeconds = "stale_after_s"
-        case shuntStaleAfterSeconds = "shunt_stale_s"
-        case failSafeLoad = "fail_safe_load"
-        case failSafeLoadShunt = "fail_safe_load_shunt"
-        case failSafeBalancer = "fail_safe_balancer"
-        case failSafeBalancerShunt = "fail_safe_balancer_shunt"
-        case failSafeChargeMOS = "fail_safe_charge_mos"
-        case failSafeDischargeMOS = "fail_safe_discharge_mos"
-        case relayMinimumDwellSeconds = "relay_min_dwell_s"
-        case manualMinimumDwellSeconds = "manual_min_dwell_s"
-        case plausibilityCurrentBand = "plausibility_current_band_a"
-        case plausibilityVoltageBand = "plausibility_voltage_band_v"
-        case plausibilitySeconds = "plausibility_after_s"
-        case designCapacityWh = "v111_design_capacity_wh"
-        case fullVoltage = "v111_full_voltage_v"
-        case emptyVoltage = "v111_empty_voltage_v"
-        case enableLoadSOC = "v111_enable_load_soc_pct"
-        case disableLoadSOC = "v111_disable_load_soc_pct"
-        case highPVAveragePower = "v111_high_pv_avg_power_w"
-        case highPVEnableLoadSOC = "v111_high_pv_enable_load_soc_pct"
-        case requireAllPacks = "require_all_packs"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = AutomationSettings.defaults
-        loadPolicy = try c.value(.loadPolicy, or: d.loadPolicy)
-        batteryEstimatedWs = try c.value(.batteryEstimatedWs, or: d.batteryEstimatedWs)
-        balancerOnCellMillivolts = try c.value(.balancerOnCellMillivolts, or: d.balancerOnCellMillivolts)
-        balancerOnMinAveragePower = try c.value(.balancerOnMinAveragePower, or: d.balancerOnMinAveragePower)
-        balancerOffCellMillivolts = try c.value(.balancerOffCellMillivolts, or: d.balancerOffCellMillivolts)
-        balancerMinOnSeconds = try c.value(.balancerMinOnSeconds, or: d.balancerMinOnSeconds)
-        loadOffVoltage = try c.value(.loadOffVoltage, or: d.loadOffVoltage)
-        loadOffCurrentMin = try c.value(.loadOffCurrentMin, or: d.loadOffCurrentMin)
-        loadOffCurrentMax = try c.value(.loadOffCurrentMax, or: d.loadOffCurrentMax)
-        powerAverageSlotSeconds = try c.value(.powerAverageSlotSeconds, or: d.powerAverageSlotSeconds)
-        powerAverageSlots = try c.value(.powerAverageSlots, or: d.powerAverageSlots)
-        staleAfterSeconds = try c.value(.staleAfterSeconds, or: d.staleAfterSeconds)
-        shuntStaleAfterSeconds = try c.value(.shuntStaleAfterSeconds, or: d.shuntStaleAfterSeconds)
-        failSafeLoad = try c.value(.failSafeLoad, or: d.failSafeLoad)
-        failSafeLoadShunt = try c.value(.failSafeLoadShunt, or: d.failSafeLoadShunt)
-        failSafeBalancer = try c.value(.failSafeBalancer, or: d.failSafeBalancer)
-        failSafeBalancerShunt = try c.value(.failSafeBalancerShunt, or: d.failSafeBalancerShunt)
-        failSafeChargeMOS = try c.value(.failSafeChargeMOS, or: d.failSafeChargeMOS)
-        failSafeDischargeMOS = try c.value(.failSafeDischargeMOS, or: d.failSafeDischargeMOS)
-        relayMinimumDwellSeconds = try c.value(.relayMinimumDwellSeconds, or: d.relayMinimumDwellSeconds)
-        manualMinimumDwellSeconds = try c.value(.manualMinimumDwellSeconds, or: d.manualMinimumDwellSeconds)
-        plausibilityCurrentBand = try c.value(.plausibilityCurrentBand, or: d.plausibilityCurrentBand)
-        plausibilityVoltageBand = try c.value(.plausibilityVoltageBand, or: d.plausibilityVoltageBand)
-        plausibilitySeconds = try c.value(.plausibilitySeconds, or: d.plausibilitySeconds)
-        designCapacityWh = try c.value(.designCapacityWh, or: d.designCapacityWh)
-        fullVoltage = try c.value(.fullVoltage, or: d.fullVoltage)
-        emptyVoltage = try c.value(.emptyVoltage, or: d.emptyVoltage)
-        enableLoadSOC = try c.value(.enableLoadSOC, or: d.enableLoadSOC)
-        disableLoadSOC = try c.value(.disableLoadSOC, or: d.disableLoadSOC)
-        highPVAveragePower = try c.value(.highPVAveragePower, or: d.highPVAveragePower)
-        highPVEnableLoadSOC = try c.value(.highPVEnableLoadSOC, or: d.highPVEnableLoadSOC)
-        requireAllPacks = try c.value(.requireAllPacks, or: d.requireAllPacks)
-        try validate()
-    }
+    static var keys: [ConfigKey<Self>] { [
+        .key("load_policy", \.loadPolicy), .key("battery_estimated_ws", \.batteryEstimatedWs),
+        .key("balancer_on_cell_mv", \.balancerOnCellMillivolts),
+        .key("balancer_on_min_avg_power_w", \.balancerOnMinAveragePower),
+        .key("balancer_off_cell_mv", \.balancerOffCellMillivolts), .key("balancer_min_on_s", \.balancerMinOnSeconds),
+        .key("load_off_voltage_v", \.loadOffVoltage), .key("load_off_current_min_a", \.loadOffCurrentMin),
+        .key("load_off_current_max_a", \.loadOffCurrentMax), .key("power_average_slot_s", \.powerAverageSlotSeconds),
+        .key("power_average_slots", \.powerAverageSlots), .key("stale_after_s", \.staleAfterSeconds),
+        .key("shunt_stale_s", \.shuntStaleAfterSeconds), .key("fail_safe_load", \.failSafeLoad),
+        .key("fail_safe_load_shunt", \.failSafeLoadShunt), .key("fail_safe_balancer", \.failSafeBalancer),
+        .key("fail_safe_balancer_shunt", \.failSafeBalancerShunt), .key("fail_safe_charge_mos", \.failSafeChargeMOS),
+        .key("fail_safe_discharge_mos", \.failSafeDischargeMOS),
+        .key("relay_min_dwell_s", \.relayMinimumDwellSeconds),
+        .key("manual_min_dwell_s", \.manualMinimumDwellSeconds),
+        .key("plausibility_current_band_a", \.plausibilityCurrentBand),
+        .key("plausibility_voltage_band_v", \.plausibilityVoltageBand),
+        .key("plausibility_after_s", \.plausibilitySeconds), .key("v111_design_capacity_wh", \.designCapacityWh),
+        .key("v111_full_voltage_v", \.fullVoltage), .key("v111_empty_voltage_v", \.emptyVoltage),
+        .key("v111_enable_load_soc_pct", \.enableLoadSOC), .key("v111_disable_load_soc_pct", \.disableLoadSOC),
+        .key("v111_high_pv_avg_power_w", \.highPVAveragePower),
+        .key("v111_high_pv_enable_load_soc_pct", \.highPVEnableLoadSOC), .key("require_all_packs", \.requireAllPacks),
+    ] }
 
     public static let defaults = AutomationSettings()
 
     func validate() throws {
-        func require(_ ok: Bool, _ key: CodingKeys, _ message: String) throws {
-            if !ok { throw ConfigurationError(key: "automation.\(key.rawValue)", message: message) }
+        func require(_ ok: Bool, _ property: PartialKeyPath<Self>, _ message: String) throws {
+            if !ok { throw ConfigurationError(key: "automation.\(Self.key(of: property))", message: message) }
         }
-        try require(batteryEstimatedWs > 0, .batteryEstimatedWs, "must be positive")
-        try require(powerAverageSlotSeconds >= 1, .powerAverageSlotSeconds, "must be at least 1")
-        try require((1...1000).contains(powerAverageSlots), .powerAverageSlots, "must be 1...1000")
-        try require(loadOffCurrentMin <= loadOffCurrentMax, .loadOffCurrentMin, "must not exceed load_off_current_max_a")
-        try require(balancerOffCellMillivolts <= balancerOnCellMillivolts, .balancerOffCellMillivolts,
+        try require(batteryEstimatedWs > 0, \.batteryEstimatedWs, "must be positive")
+        try require(powerAverageSlotSeconds >= 1, \.powerAverageSlotSeconds, "must be at least 1")
+        try require((1...1000).contains(powerAverageSlots), \.powerAverageSlots, "must be 1...1000")
+        try require(loadOffCurrentMin <= loadOffCurrentMax, \.loadOffCurrentMin, "must not exceed load_off_current_max_a")
+        try require(balancerOffCellMillivolts <= balancerOnCellMillivolts, \.balancerOffCellMillivolts,
                     "must not exceed balancer_on_cell_mv")
         // Finite upper bounds: an endless staleness limit or dwell would switch a fail-safe or every manual command off.
-        try require(staleAfterSeconds > 0 && staleAfterSeconds <= 86_400, .staleAfterSeconds, "must be more than 0 and at most 86400 s")
-        try require(shuntStaleAfterSeconds > 0 && shuntStaleAfterSeconds <= 3600, .shuntStaleAfterSeconds,
+        try require(staleAfterSeconds > 0 && staleAfterSeconds <= 86_400, \.staleAfterSeconds, "must be more than 0 and at most 86400 s")
+        try require(shuntStaleAfterSeconds > 0 && shuntStaleAfterSeconds <= 3600, \.shuntStaleAfterSeconds,
                     "must be more than 0 and at most 3600 s")
-        try require((0...86_400).contains(relayMinimumDwellSeconds), .relayMinimumDwellSeconds, "must be 0...86400 s")
-        try require((0...3600).contains(manualMinimumDwellSeconds), .manualMinimumDwellSeconds, "must be 0...3600 s")
-        try require(designCapacityWh > 0, .designCapacityWh, "must be positive")
+        try require((0...86_400).contains(relayMinimumDwellSeconds), \.relayMinimumDwellSeconds, "must be 0...86400 s")
+        try require((0...3600).contains(manualMinimumDwellSeconds), \.manualMinimumDwellSeconds, "must be 0...3600 s")
+        try require(designCapacityWh > 0, \.designCapacityWh, "must be positive")
     }
 }

@@ -2,7 +2,7 @@ import DalyProtocol
 import DeviceKit
 
 /// Where the Daly BMS is and how to talk to it.
-public struct BMSSettings: Codable, Equatable, Sendable {
+public struct BMSSettings: Codable, ConfigSection, Equatable, Sendable {
     public var port = "/dev/ttyUSB0"
     /// "0x40" (default) or "0x80".
     public var address = "0x40"
@@ -13,23 +13,15 @@ public struct BMSSettings: Codable, Equatable, Sendable {
     public var invertCurrent = false
 
     public init() {}
+    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case port, address, board, attempts
-        case timeoutMilliseconds = "timeout_ms"
-        case invertCurrent = "invert_current"
-    }
+    static var keys: [ConfigKey<Self>] { [
+        .key("port", \.port), .key("address", \.address), .key("board", \.board), .key("attempts", \.attempts),
+        .key("timeout_ms", \.timeoutMilliseconds), .key("invert_current", \.invertCurrent),
+    ] }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = BMSSettings()
-        port = try c.value(.port, or: d.port)
-        address = try c.value(.address, or: d.address)
-        board = try c.value(.board, or: d.board)
-        timeoutMilliseconds = try c.value(.timeoutMilliseconds, or: d.timeoutMilliseconds)
-        attempts = try c.value(.attempts, or: d.attempts)
-        invertCurrent = try c.value(.invertCurrent, or: d.invertCurrent)
+    func validate() throws {
         guard let hostAddress else { throw ConfigurationError(key: "bms.address", message: "must be 0x40 or 0x80") }
         do {
             _ = try DalyBusAddress(host: hostAddress, board: board)
@@ -49,7 +41,7 @@ public struct BMSSettings: Codable, Equatable, Sendable {
 }
 
 /// The INA226 shunt monitor (juepi §1.3, §1.7).
-public struct ShuntSettings: Codable, Equatable, Sendable {
+public struct ShuntSettings: Codable, ConfigSection, Equatable, Sendable {
     public var i2c = "/dev/i2c-1"
     public var address = 0x40
     public var shuntOhms = 0.002
@@ -58,24 +50,15 @@ public struct ShuntSettings: Codable, Equatable, Sendable {
     public var invert = false
 
     public init() {}
+    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case i2c, address, invert
-        case shuntOhms = "shunt_ohms"
-        case maxCurrent = "max_current_a"
-        case minCurrent = "min_current_a"
-    }
+    static var keys: [ConfigKey<Self>] { [
+        .key("i2c", \.i2c), .key("address", \.address), .key("invert", \.invert), .key("shunt_ohms", \.shuntOhms),
+        .key("max_current_a", \.maxCurrent), .key("min_current_a", \.minCurrent),
+    ] }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = ShuntSettings()
-        i2c = try c.value(.i2c, or: d.i2c)
-        address = try c.value(.address, or: d.address)
-        shuntOhms = try c.value(.shuntOhms, or: d.shuntOhms)
-        maxCurrent = try c.value(.maxCurrent, or: d.maxCurrent)
-        minCurrent = try c.value(.minCurrent, or: d.minCurrent)
-        invert = try c.value(.invert, or: d.invert)
+    func validate() throws {
         guard (0x03...0x77).contains(address) else { throw ConfigurationError(key: "shunt.address", message: "must be 0x03...0x77") }
         guard shuntOhms > 0 else { throw ConfigurationError(key: "shunt.shunt_ohms", message: "must be positive") }
         guard maxCurrent > 0 else { throw ConfigurationError(key: "shunt.max_current_a", message: "must be positive") }
@@ -93,7 +76,7 @@ public struct ShuntSettings: Codable, Equatable, Sendable {
 }
 
 /// The SSD1306 OLED and the GPIO lines of the relays and the display switch (juepi §1.2).
-public struct PanelSettings: Codable, Equatable, Sendable {
+public struct PanelSettings: Codable, ConfigSection, Equatable, Sendable {
     public var i2c = "/dev/i2c-1"
     public var oledAddress = 0x3C
     public var oledHeight = 32
@@ -105,30 +88,16 @@ public struct PanelSettings: Codable, Equatable, Sendable {
     public var displaySwitchLine: UInt32 = 7
 
     public init() {}
+    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case i2c
-        case oledAddress = "oled_address"
-        case oledHeight = "oled_height"
-        case pageSeconds = "page_s"
-        case gpioChip = "gpio_chip"
-        case loadLine = "load_line"
-        case balancerLine = "balancer_line"
-        case displaySwitchLine = "display_switch_line"
-    }
+    static var keys: [ConfigKey<Self>] { [
+        .key("i2c", \.i2c), .key("oled_address", \.oledAddress), .key("oled_height", \.oledHeight),
+        .key("page_s", \.pageSeconds), .key("gpio_chip", \.gpioChip), .key("load_line", \.loadLine),
+        .key("balancer_line", \.balancerLine), .key("display_switch_line", \.displaySwitchLine),
+    ] }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = PanelSettings()
-        i2c = try c.value(.i2c, or: d.i2c)
-        oledAddress = try c.value(.oledAddress, or: d.oledAddress)
-        oledHeight = try c.value(.oledHeight, or: d.oledHeight)
-        pageSeconds = try c.value(.pageSeconds, or: d.pageSeconds)
-        gpioChip = try c.value(.gpioChip, or: d.gpioChip)
-        loadLine = try c.value(.loadLine, or: d.loadLine)
-        balancerLine = try c.value(.balancerLine, or: d.balancerLine)
-        displaySwitchLine = try c.value(.displaySwitchLine, or: d.displaySwitchLine)
+    func validate() throws {
         guard oledHeight == 32 || oledHeight == 64 else {
             throw ConfigurationError(key: "panel.oled_height", message: "must be 32 or 64")
         }

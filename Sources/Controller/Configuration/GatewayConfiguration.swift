@@ -2,27 +2,22 @@ import Foundation
 import Yams
 
 /// Where DalyGate keeps its SQLite state.
-public struct StateSettings: Codable, Equatable, Sendable {
+public struct StateSettings: Codable, ConfigSection, Equatable, Sendable {
     public var directory = "/var/lib/dalygate"
     /// Seconds between writes of the energy counters and relay targets (what kill -9 can lose at most).
     public var writeIntervalSeconds = 5.0
     public var historyDays = 30
 
     public init() {}
+    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case directory = "dir"
-        case writeIntervalSeconds = "write_interval_s"
-        case historyDays = "history_days"
-    }
+    static var keys: [ConfigKey<Self>] { [
+        .key("dir", \.directory), .key("write_interval_s", \.writeIntervalSeconds),
+        .key("history_days", \.historyDays),
+    ] }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = StateSettings()
-        directory = try c.value(.directory, or: d.directory)
-        writeIntervalSeconds = try c.value(.writeIntervalSeconds, or: d.writeIntervalSeconds)
-        historyDays = try c.value(.historyDays, or: d.historyDays)
+    func validate() throws {
         guard writeIntervalSeconds >= 0.1 else {
             throw ConfigurationError(key: "state.write_interval_s", message: "must be at least 0.1")
         }
@@ -30,7 +25,7 @@ public struct StateSettings: Codable, Equatable, Sendable {
 }
 
 /// The simulated world of `serve --simulate`.
-public struct SimulationSettings: Codable, Equatable, Sendable {
+public struct SimulationSettings: Codable, ConfigSection, Equatable, Sendable {
     public var speed = 1.0
     /// Simulated time of day at start, in hours.
     public var startHour = 6.0
@@ -54,36 +49,18 @@ public struct SimulationSettings: Codable, Equatable, Sendable {
     public var bus = "uart"
 
     public init() {}
+    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case speed, cells
-        case startHour = "start_hour"
-        case cellCapacityAh = "cell_capacity_ah"
-        case startSOCPercent = "start_soc_pct"
-        case solarPeakCurrent = "solar_peak_a"
-        case loadCurrent = "load_a"
-        case bmsDeadband = "bms_deadband_a"
-        case bmsFaults = "bms_faults"
-        case deviceFaults = "device_faults"
-        case packs, bus
-    }
+    static var keys: [ConfigKey<Self>] { [
+        .key("speed", \.speed), .key("cells", \.cells), .key("start_hour", \.startHour),
+        .key("cell_capacity_ah", \.cellCapacityAh), .key("start_soc_pct", \.startSOCPercent),
+        .key("solar_peak_a", \.solarPeakCurrent), .key("load_a", \.loadCurrent),
+        .key("bms_deadband_a", \.bmsDeadband), .key("bms_faults", \.bmsFaults), .key("device_faults", \.deviceFaults),
+        .key("packs", \.packs), .key("bus", \.bus),
+    ] }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = SimulationSettings()
-        speed = try c.value(.speed, or: d.speed)
-        startHour = try c.value(.startHour, or: d.startHour)
-        cells = try c.value(.cells, or: d.cells)
-        cellCapacityAh = try c.value(.cellCapacityAh, or: d.cellCapacityAh)
-        startSOCPercent = try c.value(.startSOCPercent, or: d.startSOCPercent)
-        solarPeakCurrent = try c.value(.solarPeakCurrent, or: d.solarPeakCurrent)
-        loadCurrent = try c.value(.loadCurrent, or: d.loadCurrent)
-        bmsDeadband = try c.value(.bmsDeadband, or: d.bmsDeadband)
-        bmsFaults = try c.value(.bmsFaults, or: d.bmsFaults)
-        deviceFaults = try c.value(.deviceFaults, or: d.deviceFaults)
-        packs = try c.value(.packs, or: d.packs)
-        bus = try c.value(.bus, or: d.bus)
+    func validate() throws {
         guard (1...8).contains(packs) else { throw ConfigurationError(key: "simulation.packs", message: "must be 1...8") }
         guard ["uart", "rs485"].contains(bus) else {
             throw ConfigurationError(key: "simulation.bus", message: "must be uart (a pseudo-terminal per pack) or rs485 (one bus)")

@@ -1,5 +1,5 @@
 /// The HTTP server (design.md: 127.0.0.1:8080 by default; a token is required beyond loopback).
-public struct HTTPSettings: Codable, Equatable, Sendable {
+public struct HTTPSettings: Codable, ConfigSection, Equatable, Sendable {
     public var listen = "127.0.0.1:8080"
     /// Bearer token for writes; DALYGATE_TOKEN in the environment overrides it.
     public var token = ""
@@ -27,59 +27,37 @@ public struct HTTPSettings: Codable, Equatable, Sendable {
     public var publicDirectory = ""
 
     public init() {}
+    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case listen, token
-        case corsOrigins = "cors_origins"
-        case allowedHosts = "allowed_hosts"
-        case maxBodyBytes = "max_body_bytes"
-        case maxConnections = "max_connections"
-        case maxConnectionsPerClient = "max_connections_per_client"
-        case connectionTimeoutSeconds = "connection_timeout_s"
-        case requestDeadlineSeconds = "request_deadline_s"
-        case maxSSEClients = "max_sse_clients"
-        case sseReplayEvents = "sse_replay_events"
-        case historyMaxSamples = "history_max_samples"
-        case maxPendingWrites = "max_pending_writes"
-        case authFailuresPerMinute = "auth_failures_per_minute"
-        case publicDirectory = "public_dir"
-    }
+    static var keys: [ConfigKey<Self>] { [
+        .key("listen", \.listen), .key("token", \.token), .key("cors_origins", \.corsOrigins),
+        .key("allowed_hosts", \.allowedHosts), .key("max_body_bytes", \.maxBodyBytes),
+        .key("max_connections", \.maxConnections), .key("max_connections_per_client", \.maxConnectionsPerClient),
+        .key("connection_timeout_s", \.connectionTimeoutSeconds),
+        .key("request_deadline_s", \.requestDeadlineSeconds), .key("max_sse_clients", \.maxSSEClients),
+        .key("sse_replay_events", \.sseReplayEvents), .key("history_max_samples", \.historyMaxSamples),
+        .key("max_pending_writes", \.maxPendingWrites), .key("auth_failures_per_minute", \.authFailuresPerMinute),
+        .key("public_dir", \.publicDirectory),
+    ] }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = HTTPSettings()
-        listen = try c.value(.listen, or: d.listen)
-        token = try c.value(.token, or: d.token)
-        corsOrigins = try c.value(.corsOrigins, or: d.corsOrigins)
-        allowedHosts = try c.value(.allowedHosts, or: d.allowedHosts)
-        maxBodyBytes = try c.value(.maxBodyBytes, or: d.maxBodyBytes)
-        maxConnections = try c.value(.maxConnections, or: d.maxConnections)
-        maxConnectionsPerClient = try c.value(.maxConnectionsPerClient, or: d.maxConnectionsPerClient)
-        connectionTimeoutSeconds = try c.value(.connectionTimeoutSeconds, or: d.connectionTimeoutSeconds)
-        requestDeadlineSeconds = try c.value(.requestDeadlineSeconds, or: d.requestDeadlineSeconds)
-        maxSSEClients = try c.value(.maxSSEClients, or: d.maxSSEClients)
-        sseReplayEvents = try c.value(.sseReplayEvents, or: d.sseReplayEvents)
-        historyMaxSamples = try c.value(.historyMaxSamples, or: d.historyMaxSamples)
-        maxPendingWrites = try c.value(.maxPendingWrites, or: d.maxPendingWrites)
-        authFailuresPerMinute = try c.value(.authFailuresPerMinute, or: d.authFailuresPerMinute)
-        publicDirectory = try c.value(.publicDirectory, or: d.publicDirectory)
-        let ranges: [(CodingKeys, Int, ClosedRange<Int>)] = [
-            (.maxBodyBytes, maxBodyBytes, 64...16 * 1024 * 1024), (.maxConnections, maxConnections, 1...65_536),
-            (.maxConnectionsPerClient, maxConnectionsPerClient, 1...65_536),
-            (.connectionTimeoutSeconds, connectionTimeoutSeconds, 1...3600),
-            (.requestDeadlineSeconds, requestDeadlineSeconds, 1...3600), (.maxSSEClients, maxSSEClients, 0...100_000),
-            (.sseReplayEvents, sseReplayEvents, 0...2048), (.historyMaxSamples, historyMaxSamples, 10...100_000),
-            (.maxPendingWrites, maxPendingWrites, 1...10_000), (.authFailuresPerMinute, authFailuresPerMinute, 1...100_000),
+    func validate() throws {
+        let ranges: [(PartialKeyPath<Self>, Int, ClosedRange<Int>)] = [
+            (\.maxBodyBytes, maxBodyBytes, 64...16 * 1024 * 1024), (\.maxConnections, maxConnections, 1...65_536),
+            (\.maxConnectionsPerClient, maxConnectionsPerClient, 1...65_536),
+            (\.connectionTimeoutSeconds, connectionTimeoutSeconds, 1...3600),
+            (\.requestDeadlineSeconds, requestDeadlineSeconds, 1...3600), (\.maxSSEClients, maxSSEClients, 0...100_000),
+            (\.sseReplayEvents, sseReplayEvents, 0...2048), (\.historyMaxSamples, historyMaxSamples, 10...100_000),
+            (\.maxPendingWrites, maxPendingWrites, 1...10_000), (\.authFailuresPerMinute, authFailuresPerMinute, 1...100_000),
         ]
         for (key, value, range) in ranges where !range.contains(value) {
-            throw ConfigurationError(key: "http.\(key.rawValue)", message: "must be from \(range.lowerBound) to \(range.upperBound)")
+            throw ConfigurationError(key: "http.\(Self.key(of: key))", message: "must be from \(range.lowerBound) to \(range.upperBound)")
         }
     }
 }
 
 /// The MQTT bridge (juepi §1.5 topics, JSON state, Home Assistant discovery).
-public struct MQTTSettings: Codable, Equatable, Sendable {
+public struct MQTTSettings: Codable, ConfigSection, Equatable, Sendable {
     /// mqtt://host:port (empty: MQTT off).
     public var url = ""
     public var prefix = "dalygate/"
@@ -103,38 +81,18 @@ public struct MQTTSettings: Codable, Equatable, Sendable {
     public var juepiPack = ""
 
     public init() {}
+    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case url, prefix, username, password, json, discovery, commands
-        case clientID = "client_id"
-        case caFile = "ca_file"
-        case keepaliveSeconds = "keepalive_s"
-        case protocolVersion = "protocol"
-        case juepiTopics = "juepi_topics"
-        case jsonPrefix = "json_prefix"
-        case discoveryPrefix = "discovery_prefix"
-        case juepiPack = "juepi_pack"
-    }
+    static var keys: [ConfigKey<Self>] { [
+        .key("url", \.url), .key("prefix", \.prefix), .key("username", \.username), .key("password", \.password),
+        .key("json", \.json), .key("discovery", \.discovery), .key("commands", \.commands),
+        .key("client_id", \.clientID), .key("ca_file", \.caFile), .key("keepalive_s", \.keepaliveSeconds),
+        .key("protocol", \.protocolVersion), .key("juepi_topics", \.juepiTopics), .key("json_prefix", \.jsonPrefix),
+        .key("discovery_prefix", \.discoveryPrefix), .key("juepi_pack", \.juepiPack),
+    ] }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = MQTTSettings()
-        url = try c.value(.url, or: d.url)
-        prefix = try c.value(.prefix, or: d.prefix)
-        jsonPrefix = try c.value(.jsonPrefix, or: d.jsonPrefix)
-        clientID = try c.value(.clientID, or: d.clientID)
-        username = try c.value(.username, or: d.username)
-        password = try c.value(.password, or: d.password)
-        caFile = try c.value(.caFile, or: d.caFile)
-        keepaliveSeconds = try c.value(.keepaliveSeconds, or: d.keepaliveSeconds)
-        protocolVersion = try c.value(.protocolVersion, or: d.protocolVersion)
-        commands = try c.value(.commands, or: d.commands)
-        juepiTopics = try c.value(.juepiTopics, or: d.juepiTopics)
-        json = try c.value(.json, or: d.json)
-        discovery = try c.value(.discovery, or: d.discovery)
-        discoveryPrefix = try c.value(.discoveryPrefix, or: d.discoveryPrefix)
-        juepiPack = try c.value(.juepiPack, or: d.juepiPack)
+    func validate() throws {
         guard prefix.isEmpty || prefix.hasSuffix("/") else {
             throw ConfigurationError(key: "mqtt.prefix", message: "must end with '/' (like juepi's TOPTREE)")
         }

@@ -2,7 +2,7 @@
 ///
 /// Daly units ignore small currents, so their SOC drifts by tens of percent over weeks; DalyGate recognises a full
 /// pack from the cells and the shunt, resyncs its energy counter and writes 100 % back to the BMS (0x21).
-public struct SOCSyncSettings: Codable, Equatable, Sendable {
+public struct SOCSyncSettings: Codable, ConfigSection, Equatable, Sendable {
     /// Full when the highest cell is at or above this...
     public var fullCellMillivolts = 3450
     /// ...or the pack voltage (shunt) is above this (0: not used; e.g. 14.2 for 4S)...
@@ -17,26 +17,16 @@ public struct SOCSyncSettings: Codable, Equatable, Sendable {
     public var alarmGapPercent = 10.0
 
     public init() {}
+    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case fullCellMillivolts = "full_cell_mv"
-        case fullVoltage = "full_voltage_v"
-        case tailCurrent = "tail_current_a"
-        case holdSeconds = "hold_s"
-        case writeBMS = "write_bms"
-        case alarmGapPercent = "alarm_gap_pct"
-    }
+    static var keys: [ConfigKey<Self>] { [
+        .key("full_cell_mv", \.fullCellMillivolts), .key("full_voltage_v", \.fullVoltage),
+        .key("tail_current_a", \.tailCurrent), .key("hold_s", \.holdSeconds), .key("write_bms", \.writeBMS),
+        .key("alarm_gap_pct", \.alarmGapPercent),
+    ] }
 
-    public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = SOCSyncSettings()
-        fullCellMillivolts = try c.value(.fullCellMillivolts, or: d.fullCellMillivolts)
-        fullVoltage = try c.value(.fullVoltage, or: d.fullVoltage)
-        tailCurrent = try c.value(.tailCurrent, or: d.tailCurrent)
-        holdSeconds = try c.value(.holdSeconds, or: d.holdSeconds)
-        writeBMS = try c.value(.writeBMS, or: d.writeBMS)
-        alarmGapPercent = try c.value(.alarmGapPercent, or: d.alarmGapPercent)
+    func validate() throws {
         guard (2000...4500).contains(fullCellMillivolts) else {
             throw ConfigurationError(key: "soc_sync.full_cell_mv", message: "must be 2000...4500")
         }

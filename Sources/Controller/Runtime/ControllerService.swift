@@ -1,8 +1,9 @@
-import DequeModule
 import DeviceKit
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
+import Workers
 
 /// The gateway's controller: owns every device on a thread of its own, ticks once a (simulated) second, runs the
 /// automation, executes commands from its inbox, publishes an immutable snapshot after every tick and command,
@@ -39,11 +40,9 @@ public final class ControllerService: Sendable {
     }
 
     private let current: Mutex<Snapshot?> = Mutex(nil)
-    private let inbox: Mutex<Deque<Pending>> = Mutex([])
     private let nextCommandID = Atomic<UInt64>(1)
-    private let wake = DispatchSemaphore(value: 0)
-    private let running = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    /// The controller thread and its inbox of commands, from `start()` on.
+    private let worker: Mutex<Worker<Pending>?> = Mutex(nil)
     private let links: Mutex<(http: Bool, mqtt: Bool)> = Mutex((false, false))
     private let loop: Mutex<ControllerLoop?>
     private let ticks = Atomic<UInt64>(0)
@@ -65,27 +64,29 @@ public final class ControllerService: Sendable {
                                     devices: devices, configuration: configuration))
     }
 
-    /// Starts the controller thread.
-    public func start() {
-        guard let loop = loop.withLock({ l -> ControllerLoop? in defer { l = nil }; return l }) else { return }
-        running.store(true, ordering: .sequentiallyConsistent)
-        let thread = Thread { [self] in
-            loop.run(service: self)
-            finished.signal()
+    /// Starts the controller thread (once; later calls do nothing). Fails only if its wake pipe cannot be made.
+    public func start() throws(Errno) {
+        try worker.withLock { (slot: inout Worker<Pending>?) throws(Errno) in
+            guard slot == nil, let loop = loop.withLock({ l -> ControllerLoop? in defer { l = nil }; return l }) else { return }
+            slot = try Worker(name: "dalygate-ctl") { [self] _ in loop.run(service: self) }
         }
-        thread.name = "dalygate-controller"
-        thread.start()
     }
 
-    /// Stops the thread after its current tick and saves the state. Idempotent.
+    /// Stops the thread after its current tick and saves the state; blocks the calling thread. Idempotent.
     public func stop() {
-        guard running.exchange(false, ordering: .sequentiallyConsistent) else { return }
-        wake.signal()
-        finished.wait()
+        guard let worker = worker.withLock({ $0 }), worker.isRunning else { return }
+        worker.stop()
         store?.flush()
     }
 
-    var isRunning: Bool { running.load(ordering: .relaxed) }
+    /// ``stop()`` from a task: suspends until the thread has ended instead of blocking the cooperative pool.
+    public func stopWithoutBlocking() async {
+        guard let worker = worker.withLock({ $0 }), worker.isRunning else { return }
+        await worker.stopWithoutBlocking()
+        store?.flush()
+    }
+
+    var isRunning: Bool { worker.withLock { $0 }?.isRunning ?? false }
 
     /// The latest snapshot (nil before the first tick).
     public var snapshot: Snapshot? { current.withLock { $0 } }
@@ -109,12 +110,10 @@ public final class ControllerService: Sendable {
     public func submit(_ command: ControlCommand, source: ChangeSource, timeout: Double = 10, completion: @escaping Completion) {
         let id = nextCommandID.wrappingAdd(1, ordering: .relaxed).oldValue
         let pending = Pending(request: CommandRequest(id: id, command: command, source: source), completion: completion)
-        guard isRunning else {
+        guard let worker = worker.withLock({ $0 }), worker.send(pending) else {
             pending.settle(.unavailable("the controller is not running"), snapshot)
             return
         }
-        inbox.withLock { $0.append(pending) }
-        wake.signal()
         DispatchQueue.global().asyncAfter(deadline: .now() + max(0, timeout)) { [weak self] in
             pending.settle(.timedOut, self?.snapshot)
         }
@@ -130,14 +129,12 @@ public final class ControllerService: Sendable {
     // MARK: For the loop
 
     func takeCommands() -> [Pending] {
-        inbox.withLock { inbox in
-            defer { inbox.removeAll() }
-            return Array(inbox)
-        }
+        worker.withLock { $0 }?.mailbox.take() ?? []
     }
 
+    /// Sleeps until a command arrives, `stop()` is called or `realSeconds` have passed.
     func waitForWork(realSeconds: Double) {
-        if realSeconds > 0 { _ = wake.wait(timeout: .now() + realSeconds) }
+        worker.withLock { $0 }?.mailbox.wait(seconds: realSeconds)
     }
 
     /// Makes `snapshot` the current one and publishes it as a state event when ``StateEventPolicy`` says so
@@ -172,5 +169,15 @@ public final class ControllerService: Sendable {
         let event = events.publish(.body(body), time: clock.date(at: uptime))
         store?.appendEvent(event)
         logger.info("\(event.kind.rawValue): \(event.payloadText)")
+    }
+}
+
+/// The controller thread for the lifetime of a service group: started with the group, stopped on graceful shutdown
+/// (after its current tick, the state saved) without blocking the cooperative pool.
+extension ControllerService: Service {
+    public func run() async throws {
+        try start()
+        try? await gracefulShutdown()
+        await stopWithoutBlocking()
     }
 }

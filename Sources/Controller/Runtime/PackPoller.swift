@@ -1,6 +1,7 @@
 import DalyProtocol
 import DeviceKit
 import Foundation
+import Workers
 
 /// Polls every pack of the bank once a tick and makes the bank's reading for the automation.
 ///
@@ -18,7 +19,8 @@ final class PackPoller {
 
     private(set) var packs: [Pack]
     private let owners: [BMSPortOwner]
-    private var workers: [PortWorker] = []
+    /// One thread per port when there are several, started at the first poll (nil: not yet; empty: in turn).
+    private var workers: [PortWorker]?
     private let requireAll: Bool
     private let staleAfter: Double
     /// Real seconds the last round took.
@@ -38,15 +40,25 @@ final class PackPoller {
                 BMSPortOwner(path: bus.path, packs: bus.boards.map(\.pack), clients: nil, open: bus.open)
             }
         }
-        if owners.count > 1 {
-            workers = owners.indices.map { PortWorker(name: "dalygate-bms-\($0 + 1)") }
-        }
     }
 
     /// Ends the port threads.
     func stop() {
-        for worker in workers { worker.stop() }
+        for worker in workers ?? [] { worker.stop() }
         workers = []
+    }
+
+    /// The port threads, started now if they were not yet: none for a single port, or if a thread could not be
+    /// started (then the ports are polled in turn, and the note says why).
+    private func portWorkers(notes: inout [String]) -> [PortWorker] {
+        if let workers { return workers }
+        do {
+            workers = owners.count > 1 ? try owners.indices.map { index throws(Errno) in try PortWorker(name: "dalygate-bms-\(index + 1)") } : []
+        } catch {
+            notes.append("BMS ports polled in turn: could not start a port thread: \(error)")
+            workers = []
+        }
+        return workers ?? []
     }
 
     // MARK: Polling
@@ -55,25 +67,24 @@ final class PackPoller {
     /// the log lines of ports opened or lost.
     func poll(at uptime: Double) -> (events: [EventBody], notes: [String]) {
         let started = ContinuousClock.now
-        var results: [[(pack: Int, result: Result<DalyReading, PollFailure>)]] = Array(repeating: [], count: owners.count)
+        var startNotes: [String] = []
+        let workers = portWorkers(notes: &startNotes)
+        let results: [[(pack: Int, result: Result<DalyReading, PollFailure>)]]
         if workers.isEmpty {
             results = owners.map { $0.pollAll() }
         } else {
-            // Each worker writes only its own slot; the controller reads them after every worker has finished.
-            let slots = owners.map { _ in ResultSlot() }
-            for (index, owner) in owners.enumerated() {
-                let slot = slots[index]
-                workers[index].run { slot.value = owner.pollAll() }
-            }
+            // Each port's round is handed to its worker; the controller reads them after every worker has finished.
+            let rounds = owners.map(PortRound.init)
+            for (worker, round) in zip(workers, rounds) { worker.run { round.run() } }
             for worker in workers { worker.wait() }
-            results = slots.map(\.value)
+            results = rounds.map(\.results)
         }
         lastRoundSeconds = started.duration(to: .now) / .seconds(1)
         var events: [EventBody] = []
         for (pack, result) in results.joined() {
             events += record(pack, result, at: uptime)
         }
-        return (events, owners.flatMap(\.notes))
+        return (events, startNotes + owners.flatMap(\.notes))
     }
 
     private func record(_ index: Int, _ result: Result<DalyReading, PollFailure>, at uptime: Double) -> [EventBody] {
@@ -187,10 +198,14 @@ final class PackPoller {
     }
 }
 
-/// One port's poll results of a round. `@unchecked Sendable`: written by that port's worker only, read by the
-/// controller only after the worker signalled that it is done (see ``PortWorker``).
-private final class ResultSlot: @unchecked Sendable {
-    var value: [(pack: Int, result: Result<DalyReading, PollFailure>)] = []
+/// One port's poll of a round, handed to that port's worker. `@unchecked Sendable`: the controller creates it and
+/// touches it (and its owner) again only after ``PortWorker/wait()`` returned; in between only the worker uses it.
+/// The worker's mailboxes order the two hand-overs, so no two threads ever use the port or the results at once.
+private final class PortRound: @unchecked Sendable {
+    private let owner: BMSPortOwner
+    private(set) var results: [(pack: Int, result: Result<DalyReading, PollFailure>)] = []
+    init(_ owner: BMSPortOwner) { self.owner = owner }
+    func run() { results = owner.pollAll() }
 }
 
 extension PackPoller {

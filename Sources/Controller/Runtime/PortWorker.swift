@@ -1,45 +1,36 @@
-import Foundation
+import Workers
 
 /// A thread that runs one job at a time for the controller thread, which waits for it: how packs on separate UARTs
 /// are polled concurrently while each port still has one owner at a time.
-///
-/// `@unchecked Sendable`: `job` is written by the controller thread only while the worker waits on `start`, and
-/// read by the worker only after `start` is signalled; the controller touches the job's data again only after
-/// `done` is signalled. The two semaphores order every access, so no two threads ever use the port at once.
-final class PortWorker: @unchecked Sendable {
-    private let start = DispatchSemaphore(value: 0)
-    private let done = DispatchSemaphore(value: 0)
-    private var job: (() -> Void)?
-    private var stopping = false
+final class PortWorker: Sendable {
+    typealias Job = @Sendable () -> Void
+    private let worker: Worker<Job>
+    /// One message per finished job: what ``wait()`` sleeps on.
+    private let finished: Mailbox<Void>
 
-    init(name: String) {
-        let thread = Thread { [self] in
-            while true {
-                start.wait()
-                if stopping { break }
-                job?()
-                job = nil
-                done.signal()
+    init(name: String) throws(Errno) {
+        let finished = try Mailbox<Void>()
+        self.finished = finished
+        worker = try Worker(name: name) { jobs in
+            while let job = jobs.receive() {
+                job()
+                finished.send(())
             }
-            done.signal()
         }
-        thread.name = name
-        thread.start()
     }
 
     /// Hands `job` to the thread; call ``wait()`` before touching what it uses.
-    func run(_ job: @escaping () -> Void) {
-        self.job = job
-        start.signal()
+    func run(_ job: @escaping Job) {
+        worker.send(job)
     }
 
-    /// Blocks until the job handed over last has finished.
-    func wait() { done.wait() }
+    /// Blocks until the job handed over first of those not yet waited for has finished.
+    func wait() {
+        _ = finished.receive()
+    }
 
     /// Ends the thread (after a job in progress) and waits for it.
     func stop() {
-        stopping = true
-        start.signal()
-        done.wait()
+        worker.stop()
     }
 }

@@ -33,4 +33,17 @@ public struct BMSBus: Sendable {
             return boards.map { DalyClient(port: port, configuration: $0.configuration) }
         }
     }
+
+    /// The buses of a bank: boards on the same path share one bus (in the order the paths first appear), each
+    /// bus's port made by `makePort` from its path.
+    public static func grouping(_ boards: [(path: String, board: Board)],
+                                makePort: @escaping @Sendable (String) throws -> any SerialPort) -> [BMSBus] {
+        var paths: [String] = []
+        var boardsByPath: [String: [Board]] = [:]
+        for (path, board) in boards {
+            if boardsByPath[path] == nil { paths.append(path) }
+            boardsByPath[path, default: []].append(board)
+        }
+        return paths.map { path in sharing(path: path, boards: boardsByPath[path] ?? []) { try makePort(path) } }
+    }
 }

@@ -27,15 +27,16 @@ public enum SSD1306Command {
 
 /// Driver for an SSD1306 OLED (128×32 as juepi's, or 128×64) on I2C: init sequence, full-frame page writes.
 public final class SSD1306 {
-    public let bus: any I2CBus
-    public let address: UInt8
+    /// The panel's controller: the bus and its address.
+    public let chip: I2CDevice
+    public var bus: any I2CBus { chip.bus }
+    public var address: UInt8 { chip.address }
     public let width = 128
     public let height: Int
 
     public init(bus: any I2CBus, address: UInt8 = 0x3C, height: Int = 32) {
         precondition(height == 32 || height == 64, "SSD1306 panels are 128x32 or 128x64")
-        self.bus = bus
-        self.address = address
+        chip = I2CDevice(bus: bus, address: address)
         self.height = height
     }
 
@@ -52,27 +53,27 @@ public final class SSD1306 {
 
     /// Sends the init sequence and clears the panel.
     public func initialize() throws(I2CError) {
-        try bus.write(address: address, [SSD1306Command.commandStream] + initSequence)
+        try chip.write([SSD1306Command.commandStream] + initSequence)
         try show(MonochromeFramebuffer(width: width, height: height))
     }
 
     /// Sends the whole framebuffer, one I2C write per page.
     public func show(_ framebuffer: MonochromeFramebuffer) throws(I2CError) {
         precondition(framebuffer.width == width && framebuffer.height == height)
-        try bus.write(address: address, [SSD1306Command.commandStream, SSD1306Command.columnAddress, 0, UInt8(width - 1),
+        try chip.write([SSD1306Command.commandStream, SSD1306Command.columnAddress, 0, UInt8(width - 1),
                                          SSD1306Command.pageAddress, 0, UInt8(framebuffer.pages - 1)])
         for page in 0..<framebuffer.pages {
-            try bus.write(address: address, [SSD1306Command.dataStream] + framebuffer.page(page))
+            try chip.write([SSD1306Command.dataStream] + framebuffer.page(page))
         }
     }
 
     /// Turns the panel on or off (its RAM is kept).
     public func setPower(_ on: Bool) throws(I2CError) {
-        try bus.write(address: address, [SSD1306Command.commandStream, on ? SSD1306Command.displayOn : SSD1306Command.displayOff])
+        try chip.write([SSD1306Command.commandStream, on ? SSD1306Command.displayOn : SSD1306Command.displayOff])
     }
 
     /// Whether a device acknowledges the address (an SSD1306 answers a one-byte status read).
     public func isPresent() -> Bool {
-        (try? bus.transfer(address: address, write: [], readCount: 1)) != nil
+        chip.acknowledges
     }
 }

@@ -26,12 +26,14 @@ public struct INA226Configuration: Equatable, Sendable {
 /// Driver for the INA226 shunt monitor: presence check by ID registers, juepi's configuration and calibration,
 /// bus voltage and signed current. An absent chip throws; it never reads as numbers (juepi read 0xFFFF then).
 public final class INA226 {
-    public let bus: any I2CBus
+    /// The chip: the bus and ``INA226Configuration/address``.
+    public let chip: I2CDevice
+    public var bus: any I2CBus { chip.bus }
     public let configuration: INA226Configuration
     public let calibration: INA226Calibration
 
     public init(bus: any I2CBus, configuration: INA226Configuration = .init()) {
-        self.bus = bus
+        chip = I2CDevice(bus: bus, address: configuration.address)
         self.configuration = configuration
         self.calibration = INA226Calibration(shuntOhms: configuration.shuntOhms,
                                              maximumCurrent: configuration.maximumCurrent)
@@ -47,8 +49,8 @@ public final class INA226 {
     /// Reads the manufacturer (0xFE = 0x5449) and die (0xFF = 0x2260) IDs.
     public func probe() -> Presence {
         do {
-            let manufacturer = try bus.readRegister16(address: configuration.address, register: INA226Register.manufacturerID.rawValue)
-            let die = try bus.readRegister16(address: configuration.address, register: INA226Register.dieID.rawValue)
+            let manufacturer = try chip.readRegister16(INA226Register.manufacturerID.rawValue)
+            let die = try chip.readRegister16(INA226Register.dieID.rawValue)
             guard manufacturer == INA226Constants.manufacturerID, die == INA226Constants.dieID else {
                 return .otherChip(manufacturer: manufacturer, die: die)
             }
@@ -64,8 +66,8 @@ public final class INA226 {
             (.configuration, INA226Constants.juepiConfiguration), (.calibration, calibration.register),
         ]
         for (register, value) in writes {
-            try bus.writeRegister16(address: configuration.address, register: register.rawValue, value: value)
-            let back = try bus.readRegister16(address: configuration.address, register: register.rawValue)
+            try chip.writeRegister16(register.rawValue, value)
+            let back = try chip.readRegister16(register.rawValue)
             guard back == value else {
                 throw I2CError(kind: .io, path: bus.path, address: configuration.address,
                                message: "INA226 register 0x\(String(register.rawValue, radix: 16)) reads back"
@@ -76,8 +78,8 @@ public final class INA226 {
 
     /// Bus voltage (reg 0x02 × 1.25 mV) and current (reg 0x04, signed, × current LSB), zeroed below the minimum.
     public func read() throws(I2CError) -> ShuntReading {
-        let busRaw = try bus.readRegister16(address: configuration.address, register: INA226Register.busVoltage.rawValue)
-        let currentRaw = try bus.readRegister16(address: configuration.address, register: INA226Register.current.rawValue)
+        let busRaw = try chip.readRegister16(INA226Register.busVoltage.rawValue)
+        let currentRaw = try chip.readRegister16(INA226Register.current.rawValue)
         return Self.reading(busRaw: busRaw, currentRaw: currentRaw, calibration: calibration, configuration: configuration)
     }
 

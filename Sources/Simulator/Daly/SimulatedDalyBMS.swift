@@ -2,6 +2,7 @@ import DalyProtocol
 import Glibc
 import LinuxHardware
 import Synchronization
+import Workers
 
 /// How the simulated BMS behaves on its wire.
 public struct SimulatedDalyBMSConfiguration: Sendable, Equatable {
@@ -59,8 +60,9 @@ public final class SimulatedDalyBMS: Sendable {
     public let configuration: SimulatedDalyBMSConfiguration
     public let pty: PseudoTerminal
     private let shared: Mutex<Shared>
-    private let wake: WakePipe
-    private let thread: Mutex<OwnedThread?> = Mutex(nil)
+    /// The wire's thread; its mailbox only wakes it to stop.
+    private let mailbox: Mailbox<Never>
+    private let worker: Mutex<Worker<Never>?> = Mutex(nil)
 
     struct Shared {
         /// Board 1 first; board N at index N − 1.
@@ -86,9 +88,9 @@ public final class SimulatedDalyBMS: Sendable {
         self.configuration = configuration
         self.pty = try PseudoTerminal(linkPath: linkPath)
         self.shared = Mutex(Shared(boards: boards, faults: configuration.faults))
-        self.wake = try WakePipe()
+        self.mailbox = try Mailbox()
         let wire = SimulatedBMSWire(bms: self)
-        thread.withLock { $0 = OwnedThread(name: "daly-sim") { wire.run() } }
+        worker.withLock { $0 = Worker(name: "daly-sim", mailbox: mailbox) { wire.run(until: $0) } }
     }
 
     /// The path a client opens: the link if one was made, else the pty slave.
@@ -96,9 +98,15 @@ public final class SimulatedDalyBMS: Sendable {
 
     /// Stops the thread, closes the pty and removes the link. Idempotent.
     public func stop() {
-        guard let running = thread.withLock({ t -> OwnedThread? in defer { t = nil }; return t }) else { return }
-        wake.signal()
-        running.join()
+        guard let worker = worker.withLock({ w -> Worker<Never>? in defer { w = nil }; return w }) else { return }
+        worker.stop()
+        pty.close()
+    }
+
+    /// ``stop()`` from a task: suspends until the wire's thread has ended, blocking no thread of the pool.
+    public func stopWithoutBlocking() async {
+        guard let worker = worker.withLock({ w -> Worker<Never>? in defer { w = nil }; return w }) else { return }
+        await worker.stopWithoutBlocking()
         pty.close()
     }
 
@@ -128,8 +136,6 @@ public final class SimulatedDalyBMS: Sendable {
     public var statistics: SimulatedDalyBMSStatistics { shared.withLock { $0.statistics } }
 
     // MARK: Called on the wire thread
-
-    fileprivate var wakeFD: Int32 { wake.readFD }
 
     /// Decides the faults and computes the reply for one request; nil frames mean silence.
     fileprivate func handle(_ request: DalyFrame, rng: inout SplitMix64) -> (frames: [DalyFrame]?, faults: Set<DalyFault>) {
@@ -161,7 +167,7 @@ public final class SimulatedDalyBMS: Sendable {
 
 /// The simulated BMS's side of the wire: pacing, latency and fault bytes. Lives on the simulator's thread only.
 private final class SimulatedBMSWire: @unchecked Sendable {
-    // @unchecked: created on the caller's thread, then touched only by the one OwnedThread that runs `run()`.
+    // @unchecked: created on the caller's thread, then touched only by the one thread that runs `run(until:)`.
     private unowned let bms: SimulatedDalyBMS
     private let byteTime: Duration
     private var scanner = DalyFrameScanner()
@@ -181,10 +187,11 @@ private final class SimulatedBMSWire: @unchecked Sendable {
         self.rng = SplitMix64(seed: bms.configuration.seed)
     }
 
-    func run() {
+    /// Answers on the pty until `mailbox` is closed.
+    func run(until mailbox: Mailbox<Never>) {
         let master = bms.pty.masterFD
         var descriptors = [pollfd(fd: master, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: bms.wakeFD, events: Int16(POLLIN), revents: 0)]
+                           pollfd(fd: mailbox.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
         var buffer = [UInt8](repeating: 0, count: 512)
         while true {
             flushDueBytes(to: master)
@@ -193,7 +200,10 @@ private final class SimulatedBMSWire: @unchecked Sendable {
             descriptors[1].revents = 0
             let ready = waitForEvents(&descriptors, timeoutNanoseconds: timeout)
             if ready < 0 && errno != EINTR { return }
-            if descriptors[1].revents != 0 { return }
+            if descriptors[1].revents != 0 {
+                mailbox.clearWake()
+                if !mailbox.isOpen { return }
+            }
             if descriptors[0].revents & Int16(POLLIN) != 0 {
                 let count = buffer.withUnsafeMutableBytes { read(master, $0.baseAddress, $0.count) }
                 if count > 0 { receive(buffer[0..<count], at: .now) }

@@ -2,6 +2,7 @@ import DalyProtocol
 import DeviceKit
 import Glibc
 import LinuxHardware
+import Workers
 import Synchronization
 
 /// Several packs in parallel for `serve --simulate` with `simulation.packs: N`: each a battery world with its own
@@ -116,26 +117,22 @@ public final class SimulatedBank: Sendable {
 
     /// The bank's BMS ports as the controller polls them: one per pseudo-terminal, boards in order.
     public func buses(client: DalyClientConfiguration) -> [BMSBus] {
-        var buses: [BMSBus] = []
-        for (n, link) in links.enumerated() {
+        let boards = links.enumerated().map { n, link in
             var configuration = client
             configuration.bus = (try? DalyBusAddress(host: client.hostAddress, board: link.board)) ?? client.bus
-            let board = BMSBus.Board(pack: n, configuration: configuration)
-            if let index = buses.firstIndex(where: { $0.path == link.bms.devicePath }) {
-                buses[index].boards.append(board)
-            } else {
-                buses.append(BMSBus(path: link.bms.devicePath, boards: [board], open: { [] }))
-            }
+            return (path: link.bms.devicePath, board: BMSBus.Board(pack: n, configuration: configuration))
         }
-        return buses.map { bus in
-            let path = bus.path
-            return BMSBus.sharing(path: path, boards: bus.boards) { try TermiosSerialPort(path: path) }
-        }
+        return BMSBus.grouping(boards) { try TermiosSerialPort(path: $0) }
     }
 
     /// Stops every pack's BMS.
     public func stop() {
         for link in links { link.bms.stop() }
+    }
+
+    /// ``stop()`` from a task, blocking no thread of the pool.
+    public func stopWithoutBlocking() async {
+        for link in links { await link.bms.stopWithoutBlocking() }
     }
 }
 

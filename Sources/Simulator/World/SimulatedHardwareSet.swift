@@ -2,7 +2,9 @@ import DalyProtocol
 import DeviceKit
 import Glibc
 import LinuxHardware
+import ServiceLifecycle
 import Synchronization
+import Workers
 
 /// Everything `serve --simulate` needs: the Daly BMS on a pty, juepi's I2C chips and GPIO lines, and the battery
 /// world that drives them on a thread of its own, in step with simulated time (`speed` times real time).
@@ -38,8 +40,9 @@ public final class SimulatedHardwareSet: Sendable {
     public let bank: SimulatedBank?
     public let peripherals: SimulatedPeripherals
     private let world: Mutex<(world: BatteryWorld, coupling: WorldCoupling)>
-    private let wake: WakePipe
-    private let thread: Mutex<OwnedThread?> = Mutex(nil)
+    /// Made with the set, so that `start()` cannot fail; the world's thread sleeps on it between steps.
+    private let mailbox: Mailbox<Never>
+    private let worker: Mutex<Worker<Never>?> = Mutex(nil)
     private let faults: Mutex<FaultState>
 
     /// Device faults waiting for their time, and what the struck ones changed.
@@ -79,7 +82,7 @@ public final class SimulatedHardwareSet: Sendable {
         self.world = Mutex((world, coupling))
         faults = Mutex(FaultState(pending: settings.deviceFaults.sorted { $0.atSeconds < $1.atSeconds },
                                   bmsRules: settings.bmsFaults))
-        wake = try WakePipe()
+        mailbox = try Mailbox()
         strikeFaults(upTo: 0)
     }
 
@@ -136,13 +139,14 @@ public final class SimulatedHardwareSet: Sendable {
     /// Starts stepping the world (about every 1/speed s real, at most 1000 times a second).
     public func start() {
         let interval = max(1.0 / settings.speed, 0.001)
-        thread.withLock { slot in
-            guard slot == nil else { return }
-            slot = OwnedThread(name: "sim-world") { [self] in
+        worker.withLock { slot in
+            guard slot == nil, mailbox.isOpen else { return }
+            slot = Worker(name: "sim-world", mailbox: mailbox) { [self] mailbox in
                 var last = ContinuousClock.now
                 var simulated = 0.0
-                var descriptor = [pollfd(fd: wake.readFD, events: Int16(POLLIN), revents: 0)]
-                while waitForEvents(&descriptor, timeoutNanoseconds: Int64(interval * 1e9)) == 0 {
+                while true {
+                    mailbox.wait(seconds: interval)
+                    guard mailbox.isOpen else { return }
                     let now = ContinuousClock.now
                     let seconds = min(last.duration(to: now) / .seconds(1) * settings.speed, 60)
                     last = now
@@ -181,19 +185,13 @@ public final class SimulatedHardwareSet: Sendable {
     /// INA226 (configured) and SSD1306 on the simulated I2C bus, the relay board on the simulated GPIO chip.
     /// A device that a fault killed at start is left out with its reason in `problems`, as on Linux.
     public func devices(client: DalyClientConfiguration, shunt: INA226Configuration, oledAddress: UInt8 = 0x3C) throws -> DeviceSet {
-        var problems: [String] = []
-        var relays: RelayBoard?
-        do {
-            relays = try RelayBoard(chip: peripherals.gpio, lines: RelayBoardLines(
+        var setup = DeviceSetup()
+        let relays = setup.setUp("relays") {
+            try RelayBoard(chip: peripherals.gpio, lines: RelayBoardLines(
                 load: settings.loadLine, balancer: settings.balancerLine, displaySwitch: settings.displaySwitchLine))
-        } catch {
-            problems.append("relays: \(error)")
         }
-        var ina: INA226? = INA226(bus: peripherals.i2c, configuration: shunt)
-        do { try ina?.configure() } catch {
-            problems.append("INA226: \(error)")
-            ina = nil
-        }
+        let ina = setup.setUp("INA226") { INA226(bus: peripherals.i2c, configuration: shunt) }
+        let problems = setup.problems
         let oled = SSD1306(bus: peripherals.i2c, address: oledAddress, height: settings.oledHeight)
         if let bank {
             return DeviceSet(shunt: ina, oled: oled, relays: relays, problems: problems, bmsBuses: bank.buses(client: client))
@@ -203,15 +201,29 @@ public final class SimulatedHardwareSet: Sendable {
                          problems: problems)
     }
 
+    /// Stops the world's thread and the BMS; blocks the calling thread. Idempotent.
     public func stop() {
-        guard let running = thread.withLock({ t -> OwnedThread? in defer { t = nil }; return t }) else {
-            bms.stop()
-            bank?.stop()
-            return
-        }
-        wake.signal()
-        running.join()
+        mailbox.close()
+        worker.withLock { $0 }?.stop()
         bms.stop()
         bank?.stop()
+    }
+
+    /// ``stop()`` from a task: suspends until the threads have ended instead of blocking the cooperative pool.
+    public func stopWithoutBlocking() async {
+        mailbox.close()
+        await worker.withLock { $0 }?.stopWithoutBlocking()
+        await bms.stopWithoutBlocking()
+        await bank?.stopWithoutBlocking()
+    }
+}
+
+/// The simulated world for the lifetime of a service group: stepped from the group's start, stopped on graceful
+/// shutdown without blocking the cooperative pool.
+extension SimulatedHardwareSet: Service {
+    public func run() async throws {
+        start()
+        try? await gracefulShutdown()
+        await stopWithoutBlocking()
     }
 }
