@@ -132,7 +132,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ControllerTests",
-            dependencies: ["Controller", "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", serviceLifecycle],
+            dependencies: ["Controller", "DalyProtocol", "DeviceKit", "LinuxHardware", "Simulator", "Workers", serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     var speed: Double?
 
     @Option(name: .customLong("sim-fault"),
-            help: "With --simulate: inject a device fault, DEVICE:KIND[@SECONDS] (repeatable). DEVICE: shunt, bms (bmsN), load, balancer, display; KIND: dead, stuck, or for the BMS a sim-bms fault name; SECONDS of simulated time after start.")
+            help: "With --simulate: inject a device fault, DEVICE:KIND[@SECONDS] (repeatable). DEVICE: shunt, bms (bmsN), load, balancer, display; KIND: dead, stuck, hang (shunt and display: the I2C transfer never completes), or for the BMS a sim-bms fault name; SECONDS of simulated time after start.")
     var simFaults: [String] = []
 
     @Option(help: "Directory of the SQLite state.")
@@ -40,11 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let logOutput = try? QueuedOutput(descriptor: STDERR_FILENO)
+        defer { logOutput?.flush() }
+        LoggingSystem.bootstrap { label in QueuedLogStream.handler(label: label, level: level, output: logOutput) }
         let logger = Logger(label: "dalygate")
         ProcessLimits.raiseOpenFiles()
         ProcessSignals.ignoreBrokenPipes()

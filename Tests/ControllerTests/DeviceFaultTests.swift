@@ -1,6 +1,8 @@
 import DeviceKit
 import Simulator
+import Synchronization
 import Testing
+import Workers
 
 /// `--sim-fault DEVICE:KIND[@SECONDS]`: parsing, and what each fault does to the simulated devices.
 @Suite("Simulated device faults")
@@ -9,6 +11,7 @@ struct DeviceFaultTests {
         ("shunt:dead@900", "shunt:dead@900"), ("load:stuck", "load:stuck"), ("BMS:sleep@60", "bms:sleep@60"),
         ("bms1:dead", "bms:dead"), ("bms:corrupt:0.3@1.5", "bms:corrupt:0.3@1.5"), ("display:dead", "display:dead"),
         ("balancer:stuck@0", "balancer:stuck"), ("shunt:dead@315360000", "shunt:dead@315360000"),
+        ("shunt:hang@5", "shunt:hang@5"), ("display:HANG", "display:hang"),
     ])
     func parses(text: String, canonical: String) throws {
         #expect(try DeviceFault(parsing: text).description == canonical)
@@ -25,6 +28,9 @@ struct DeviceFaultTests {
         ("shunt:dead@-5", "'-5' after '@' is not a number of seconds in 0...315360000 (10 years)"),
         ("shunt:dead@inf", "'inf' after '@' is not a number of seconds in 0...315360000 (10 years)"),
         ("shunt", "expected DEVICE:KIND[@SECONDS]"),
+        ("load:hang", "'hang' is an I2C fault: shunt or display only"),
+        ("bms:hang", "'hang' is an I2C fault: shunt or display only"),
+        ("shunt:sleep", "unknown kind 'sleep' for shunt; kinds: dead, stuck, hang"),
     ])
     func refuses(text: String, problem: String) {
         #expect(throws: DeviceFaultError(text: text, problem: problem)) { try DeviceFault(parsing: text) }
@@ -48,6 +54,24 @@ struct DeviceFaultTests {
         hardware.strikeFaults(upTo: 10)
         #expect(throws: I2CError.self) { try ina.read() }
         #expect(hardware.activeFaults.map(\.description) == ["shunt:dead@10"])
+    }
+
+    @Test("shunt:hang: a read blocks until the simulator stops, then fails instead of answering")
+    func shuntHang() async throws {
+        let hardware = try Self.hardware("shunt:hang@10")
+        let ina = UncheckedBox(try #require(try hardware.devices(client: .init(), shunt: .init()).shunt))
+        _ = try ina.value.read()
+        hardware.strikeFaults(upTo: 10)
+        let finished = Mutex<Bool?>(nil)
+        let reader = OwnedThread(name: "hung-read") {
+            let failed = (try? ina.value.read()) == nil
+            finished.withLock { $0 = failed }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(finished.withLock { $0 } == nil, "the read returned although the chip holds the bus")
+        hardware.stop()
+        await reader.joinWithoutBlocking()
+        #expect(finished.withLock { $0 } == true)
     }
 
     @Test("shunt:stuck: the INA226 answers with frozen numbers")
@@ -107,4 +131,11 @@ struct BankDeviceFaultTests {
         let bank = try #require(hardware.bank)
         #expect(bank.links.map { $0.bms.state(board: $0.board).asleep } == [false, true, false])
     }
+}
+
+/// Moves a non-Sendable driver to the one test thread that uses it.
+private struct UncheckedBox<T>: @unchecked Sendable {
+    // @unchecked: the value is handed to exactly one thread and the sender does not touch it until that thread ends.
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -263,3 +263,83 @@ def test_restoring_a_relay_onto_a_missing_line_switches_nothing(gateway):
     # The event log outlives the restart: the first run's manual "on" is there, no "restored" one.
     assert not [e for e in g.events("relay") if e["output"] == "load" and e["source"] == "startup"]
     assert any(e["subject"] == "relays" and not e["online"] for e in g.events("status"))
+
+
+def test_a_hung_tick_stops_the_watchdog_and_turns_health_red(dalygate, tmp_path):
+    """`shunt:hang@3` holds the I2C bus from 3 s on, so the tick that reads the shunt never returns: systemd must stop
+    getting WATCHDOG=1 (and restart the unit) while /healthz, served on, says why."""
+    import os
+    import socket
+    import time
+    from conftest import free_port
+    path = tmp_path / "notify.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(path))
+    listener.settimeout(0.5)
+    port = free_port()
+    env = dict(os.environ, NOTIFY_SOCKET=str(path), WATCHDOG_USEC="2000000")  # a ping a second while healthy
+    process = subprocess.Popen([str(dalygate), "serve", "--simulate", "--speed", "1", "--sim-fault", "shunt:hang@3",
+                                "--state-dir", str(tmp_path / "state"), "--http", f"127.0.0.1:{port}"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        messages = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                messages.append((time.monotonic(), listener.recv(256).decode()))
+            except TimeoutError:
+                pass
+            pings = [at for at, text in messages if text == "WATCHDOG=1"]
+            if pings and time.monotonic() - pings[-1] > 6:
+                break
+        texts = [text for _, text in messages]
+        assert texts and texts[0] == "READY=1", texts
+        assert pings, f"no WATCHDOG=1 before the hang: {texts}"
+        assert time.monotonic() - pings[-1] > 6, f"WATCHDOG=1 kept coming although the tick hangs ({len(pings)} pings)"
+        assert process.poll() is None, "the gateway exited instead of hanging"
+        import json
+        import urllib.error
+        import urllib.request
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
+            raise AssertionError("/healthz answered 200 with a hung controller")
+        except urllib.error.HTTPError as error:
+            health = json.load(error)
+            assert error.code == 503
+        assert any(reason.startswith("the controller has not ticked for") for reason in health["reasons"]), health
+    finally:
+        process.kill()
+        process.wait(timeout=20)
+        listener.close()
+
+
+def test_a_log_nobody_reads_never_stalls_the_controller(dalygate, tmp_path):
+    """stderr is a pipe nobody drains (a stuck journald, a careless supervisor): after far more log than the pipe
+    holds, the controller still ticks and every command is still answered with its outcome."""
+    import json
+    import time
+    import urllib.request
+    from conftest import free_port, wait_until_serving
+    port = free_port()
+    process = subprocess.Popen([str(dalygate), "serve", "--simulate", "--speed", "20", "--state-dir", str(tmp_path / "state"),
+                                "--http", f"127.0.0.1:{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_until_serving(base)
+
+        def put(mode):
+            request = urllib.request.Request(base + "/api/v1/relays/balancer", data=json.dumps({"mode": mode}).encode(),
+                                             method="PUT", headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=15) as response:
+                return response.status
+
+        # Each command logs two lines of about 150 bytes: 600 commands are 3 times what the pipe holds.
+        for index in range(600):
+            assert put("auto") == 200, index
+        ticks = json.load(urllib.request.urlopen(base + "/api/v1/state", timeout=10))["uptime_s"]
+        assert wait_for(lambda: json.load(urllib.request.urlopen(base + "/api/v1/state", timeout=10))["uptime_s"] > ticks + 5, 30)
+        started = time.monotonic()
+        assert put("auto") == 200 and time.monotonic() - started < 10
+    finally:
+        process.kill()
+        process.wait(timeout=20)

@@ -29,6 +29,10 @@ public enum DeviceFaultKind: Equatable, Sendable, CustomStringConvertible {
     /// It stops changing: GPIO writes fail and reads return the old level; a sensor's registers freeze at their
     /// last measurement; the OLED keeps its last image.
     case stuck
+    /// It holds the bus: every I2C transfer to it blocks and never completes (a chip stretching the clock for
+    /// ever, which some SoCs' I2C drivers never time out). Shunt and display only. The tick that reads it hangs,
+    /// so this is how the systemd watchdog and /healthz are tested against a stuck controller.
+    case hang
     /// One of `sim-bms --fault`'s misbehaviours (BMS only).
     case bms(DalyFaultRule)
 
@@ -36,6 +40,7 @@ public enum DeviceFaultKind: Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .dead: "dead"
         case .stuck: "stuck"
+        case .hang: "hang"
         case .bms(let rule): rule.description
         }
     }
@@ -92,9 +97,14 @@ public struct DeviceFault: Equatable, Sendable, CustomStringConvertible {
         switch kindName.lowercased() {
         case "dead": kind = .dead
         case "stuck": kind = .stuck
+        case "hang":
+            guard device == .shunt || device == .display else {
+                throw DeviceFaultError(text: text, problem: "'hang' is an I2C fault: shunt or display only")
+            }
+            kind = .hang
         default:
             guard case .bms = device else {
-                throw DeviceFaultError(text: text, problem: "unknown kind '\(kindName)' for \(device); kinds: dead, stuck")
+                throw DeviceFaultError(text: text, problem: "unknown kind '\(kindName)' for \(device); kinds: dead, stuck" + (device == .shunt || device == .display ? ", hang" : ""))
             }
             guard let rule = DalyFaultRule(parsing: kindName) else {
                 throw DeviceFaultError(text: text, problem: "unknown kind '\(kindName)' for the BMS; kinds: dead, stuck, "

@@ -1,3 +1,4 @@
+import Dispatch
 import DeviceKit
 import Synchronization
 
@@ -12,6 +13,9 @@ public protocol SimulatedI2CDevice: AnyObject, Sendable {
 public final class SimulatedI2CBus: I2CBus, Sendable {
     public let path: String
     private let devices: Mutex<[UInt8: any SimulatedI2CDevice]>
+    /// Addresses whose chip holds the bus (the `hang` fault), and how many transfers are blocked on them.
+    private let hung = Mutex<(addresses: Set<UInt8>, waiting: Int)>(([], 0))
+    private let released = DispatchSemaphore(value: 0)
 
     public init(path: String = "sim:i2c", devices: [UInt8: any SimulatedI2CDevice] = [:]) {
         self.path = path
@@ -26,7 +30,31 @@ public final class SimulatedI2CBus: I2CBus, Sendable {
         _ = devices.withLock { $0.removeValue(forKey: address) }
     }
 
+    /// From now on, every transfer to `address` blocks until ``releaseAll()``.
+    public func hang(at address: UInt8) {
+        _ = hung.withLock { $0.addresses.insert(address) }
+    }
+
+    /// Lets every blocked transfer go (it then fails: no acknowledge), so the simulator can shut down.
+    public func releaseAll() {
+        let waiting = hung.withLock { h -> Int in
+            h.addresses.removeAll()
+            defer { h.waiting = 0 }
+            return h.waiting
+        }
+        for _ in 0..<waiting { released.signal() }
+    }
+
     public func transfer(address: UInt8, write: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
+        let blocks = hung.withLock { h -> Bool in
+            guard h.addresses.contains(address) else { return false }
+            h.waiting += 1
+            return true
+        }
+        if blocks {
+            released.wait()
+            throw I2CError(kind: .noAcknowledge, path: path, address: address, message: "the bus was held (simulated hang)")
+        }
         guard let device = devices.withLock({ $0[address] }) else {
             throw I2CError(kind: .noAcknowledge, path: path, address: address, message: "no device acknowledges")
         }

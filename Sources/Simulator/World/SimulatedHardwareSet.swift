@@ -105,6 +105,10 @@ public final class SimulatedHardwareSet: Sendable {
     public func strike(_ fault: DeviceFault) {
         let lineFault: SimulatedLineFault? = fault.kind == .dead ? .dead : fault.kind == .stuck ? .stuck : nil
         switch fault.device {
+        case .shunt where fault.kind == .hang:
+            peripherals.i2c.hang(at: Self.inaAddress)
+        case .display where fault.kind == .hang:
+            peripherals.i2c.hang(at: Self.oledAddress)
         case .shunt:
             if fault.kind == .dead { peripherals.i2c.detach(at: Self.inaAddress) } else { peripherals.ina226.setFrozen(true) }
         case .display:
@@ -121,6 +125,7 @@ public final class SimulatedHardwareSet: Sendable {
                 switch fault.kind {
                 case .dead: state.bmsRules.append(DalyFaultRule(.sleep))
                 case .stuck: state.bmsFrozen = true
+                case .hang: break  // refused for the BMS when parsed
                 case .bms(let rule): state.bmsRules.append(rule)
                 }
                 if !state.active.contains(fault) { state.active.append(fault) }
@@ -203,6 +208,7 @@ public final class SimulatedHardwareSet: Sendable {
 
     /// Stops the world's thread and the BMS; blocks the calling thread. Idempotent.
     public func stop() {
+        peripherals.i2c.releaseAll()
         mailbox.close()
         worker.withLock { $0 }?.stop()
         bms.stop()
@@ -211,6 +217,7 @@ public final class SimulatedHardwareSet: Sendable {
 
     /// ``stop()`` from a task: suspends until the threads have ended instead of blocking the cooperative pool.
     public func stopWithoutBlocking() async {
+        peripherals.i2c.releaseAll()
         mailbox.close()
         await worker.withLock { $0 }?.stopWithoutBlocking()
         await bms.stopWithoutBlocking()
