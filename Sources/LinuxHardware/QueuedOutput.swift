@@ -20,29 +20,49 @@ public final class QueuedOutput: Sendable {
         let writing = Mutex(())
         init(descriptor: Int32) { self.descriptor = descriptor }
 
-        func writeBatch() {
-            writing.withLock { _ in
-                let (lines, dropped) = queue.withLock { q -> ([String], Int) in
-                    defer { (q.lines, q.dropped) = ([], 0) }
-                    return (q.lines, q.dropped)
-                }
-                for line in lines { Self.writeAll(line, to: descriptor) }
-                if dropped > 0 { Self.writeAll("log: \(dropped) lines were dropped while the log output was not read\n", to: descriptor) }
+        /// Writes the queued lines; with a `deadline` it never waits past it: not for the writer thread (stuck in
+        /// a write nobody reads), not for room in the output.
+        func writeBatch(deadline: ContinuousClock.Instant? = nil) {
+            if deadline == nil {
+                writing.withLock { _ in writeQueued(deadline: nil) }
+            } else {
+                _ = writing.withLockIfAvailable { _ in writeQueued(deadline: deadline) }
             }
         }
 
-        static func writeAll(_ text: String, to descriptor: Int32) {
+        /// Takes the queue and writes it; call with `writing` held.
+        private func writeQueued(deadline: ContinuousClock.Instant?) {
+            let (lines, dropped) = queue.withLock { q -> ([String], Int) in
+                defer { (q.lines, q.dropped) = ([], 0) }
+                return (q.lines, q.dropped)
+            }
+            for line in lines { guard Self.writeAll(line, to: descriptor, deadline: deadline) else { return } }
+            if dropped > 0 {
+                Self.writeAll("log: \(dropped) lines were dropped while the log output was not read\n", to: descriptor,
+                              deadline: deadline)
+            }
+        }
+
+        /// False when the output failed or `deadline` passed first.
+        @discardableResult
+        static func writeAll(_ text: String, to descriptor: Int32, deadline: ContinuousClock.Instant?) -> Bool {
             var bytes = Array(text.utf8)[...]
             while !bytes.isEmpty {
-                let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+                if let deadline {
+                    var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                    let left = max(0, Int32(clamping: (deadline - .now).components.seconds * 1000 + 1))
+                    guard deadline > .now, poll(&ready, 1, left) > 0 else { return false }
+                }
+                let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
                 if written > 0 {
                     bytes = bytes.dropFirst(written)
                 } else if written < 0 && errno == EINTR {
                     continue
                 } else {
-                    return  // closed or failing output: nothing more can be done for this line
+                    return false  // closed or failing output: nothing more can be done for this line
                 }
             }
+            return true
         }
     }
 
@@ -83,15 +103,16 @@ public final class QueuedOutput: Sendable {
     /// Lines dropped since the last batch was written (for tests and /metrics).
     public var droppedSinceLastWrite: Int { shared.queue.withLock { $0.dropped } }
 
-    /// Writes what is queued on the calling thread (blocking): for the end of the process, so no line is lost.
-    public func flush() {
-        shared.writeBatch()
+    /// Writes what is queued on the calling thread, for at most `seconds`: the end of the process, where a line
+    /// should not be lost but a reader that never reads must not keep the process alive.
+    public func flush(seconds: Double = 1) {
+        shared.writeBatch(deadline: .now + .milliseconds(Int64(seconds * 1000)))
     }
 
     /// Stops the writer thread after writing what is queued.
     public func stop() {
         wake.close()
         thread.join()
-        flush()
+        shared.writeBatch()
     }
 }

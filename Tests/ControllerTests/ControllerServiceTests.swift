@@ -47,6 +47,26 @@ struct ControllerServiceTests {
         }
     }
 
+    @Test("a command the controller did not get to in time is answered 'not executed' and is never executed later")
+    func expiredCommandNeverRuns() async throws {
+        let rig = try Rig()
+        defer { rig.stop() }
+        _ = try #require(rig.waitFor { $0.bmsOK && $0.shuntOK })
+        // The shunt holds the I2C bus: the tick that reads it hangs, so the inbox is not served.
+        rig.hardware.strike(DeviceFault(device: .shunt, kind: .hang))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while (rig.service.secondsSinceLastTick ?? 0) < 0.5, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let (outcome, _) = await rig.service.submit(.setMode(.balancer, .on, holdSeconds: nil), source: .http, timeout: 0.5)
+        #expect(outcome == .unavailable("the controller did not get to it within 500 ms: not executed"))
+        // The bus comes back: the controller ticks on, and the withdrawn command stays withdrawn.
+        rig.hardware.peripherals.i2c.releaseAll()
+        let later = rig.service.tickCount
+        _ = try #require(rig.waitFor { _ in rig.service.tickCount > later + 5 })
+        #expect(rig.service.snapshot?.modes[.balancer]?.mode == .auto)
+    }
+
     @Test("as a Service it starts with its group and stops on graceful shutdown, the state saved")
     func runsAsService() async throws {
         let directory = StateStoreTests.temporaryDirectory()

@@ -108,6 +108,33 @@ struct ManualDwellTests {
         #expect(core.modes[.load]?.mode == .off && core.modes[.load]?.holdUntil == 603)
         #expect(events == ["load off: mode off"] && core.relays[.load] == false)
     }
+
+    static func tick(_ core: inout ControllerCore, _ t: Int) {
+        _ = core.tick(TickInput(uptime: Double(t), seconds: 1, shunt: ShuntReading(voltage: 13.3, current: -1), bms: C.reading(cells: [3300])))
+    }
+
+    @Test("a mode held back by the dwell is not lost while the relay is in another forced mode")
+    func mqttModeKeptOverForcedMode() {
+        var core = Self.fresh()
+        let on = CommandRequest(id: 1, command: .setMode(.load, .on, holdSeconds: nil), source: .mqtt)
+        #expect(core.handle(on, uptime: 1).0 == .executed && core.relays[.load] == true)
+        let off = CommandRequest(id: 2, command: .setMode(.load, .off, holdSeconds: nil), source: .mqtt)
+        #expect(core.handle(off, uptime: 1.5).0 != .executed)
+        for t in 2...4 { Self.tick(&core, t) }
+        #expect(core.modes[.load]?.mode == .off && core.relays[.load] == false)
+    }
+
+    @Test("a newer executed command replaces one the dwell held back: HTTP 'auto' after a refused MQTT 'off'")
+    func newerCommandWins() {
+        var core = Self.fresh()
+        _ = core.handle(Self.request(1, true, .mqtt), uptime: 1)
+        let off = CommandRequest(id: 2, command: .setMode(.load, .off, holdSeconds: nil), source: .mqtt)
+        #expect(core.handle(off, uptime: 1.5).0 != .executed)
+        let auto = CommandRequest(id: 3, command: .setMode(.load, .auto, holdSeconds: nil), source: .http)
+        #expect(core.handle(auto, uptime: 1.6).0 == .executed)
+        for t in 2...4 { Self.tick(&core, t) }
+        #expect(core.modes[.load]?.mode == .auto && core.relays[.load] == true)
+    }
 }
 
 @Suite("Power average fidelity")

@@ -64,11 +64,10 @@ extension ControllerCore {
                 return (refusal, [])
             }
             modes[output] = OutputModeState(mode: mode, holdUntil: hold.map { uptime + $0 })
+            deferredManual[output] = nil  // the newest command wins over one the dwell held back
             if output.isRelay, let forced = modes[output]?.forced {
-                deferredManual[output] = nil
                 switchRelay(output, forced, reason: "mode \(mode.rawValue) \(via)", source: request.source, &actions)
             } else if let forced = modes[output]?.forced, bmsOnline == true {
-                deferredManual[output] = nil
                 lastMOSFETEnforcement[output] = uptime
                 actions.append(.setMOSFET(output, forced, commandID: nil))
             }

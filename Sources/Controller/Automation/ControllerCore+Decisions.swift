@@ -60,7 +60,7 @@ extension ControllerCore {
         applyDeferredMode(.load)
         let isOn = relays[.load] ?? false
         if let forced = modes[.load]?.forced {
-            deferredManual[.load] = nil
+            if deferredManual[.load]?.mode == nil { deferredManual[.load] = nil }  // a deferred mode change still waits
             if forced != isOn { switchRelay(.load, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions) }
             return
         }
@@ -95,7 +95,7 @@ extension ControllerCore {
         applyDeferredMode(.balancer)
         let isOn = relays[.balancer] ?? false
         if let forced = modes[.balancer]?.forced {
-            deferredManual[.balancer] = nil
+            if deferredManual[.balancer]?.mode == nil { deferredManual[.balancer] = nil }  // a deferred mode change still waits
             if forced != isOn { switchRelay(.balancer, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions) }
             return
         }

@@ -51,7 +51,7 @@ final class ControllerLoop: @unchecked Sendable {
         var nextTick = startUptime
         while service.isRunning {
             service.waitForWork(realSeconds: service.clock.realSeconds(until: nextTick))
-            for pending in service.takeCommands() { handle(pending, service: service) }
+            for pending in service.takeCommands() where pending.claim() { handle(pending, service: service) }
             guard service.isRunning else { break }
             let now = service.clock.uptime()
             guard now >= nextTick else { continue }

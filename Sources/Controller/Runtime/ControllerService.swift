@@ -21,21 +21,54 @@ public final class ControllerService: Sendable {
     public typealias Completion = @Sendable (CommandOutcome, Snapshot?) -> Void
 
     /// A command waiting in the inbox, carrying its completion. Settled exactly once: by the loop with the device's
-    /// true outcome, or by the timeout if the controller never got to it.
+    /// true outcome, or by the timeout. A command the timeout answered while it was still queued is never executed
+    /// (the loop's ``claim()`` fails): a client told "not executed" is never switched behind its back later.
     final class Pending: Sendable {
+        enum Phase { case queued, claimed, settled }
+
         let request: CommandRequest
-        private let completion: Mutex<Completion?>
+        private let state: Mutex<(phase: Phase, completion: Completion?)>
+
         init(request: CommandRequest, completion: @escaping Completion) {
             self.request = request
-            self.completion = Mutex(completion)
+            self.state = Mutex((.queued, completion))
+        }
+
+        /// The loop takes the command for execution; false if it was already answered (expired or cancelled).
+        func claim() -> Bool {
+            state.withLock { s in
+                guard s.phase == .queued else { return false }
+                s.phase = .claimed
+                return true
+            }
         }
 
         /// Fires the completion unless it already fired; returns whether this call settled it.
         @discardableResult
         func settle(_ outcome: CommandOutcome, _ snapshot: Snapshot?) -> Bool {
-            guard let completion = completion.withLock({ c -> Completion? in defer { c = nil }; return c }) else { return false }
+            guard let completion = state.withLock({ s -> Completion? in
+                defer { (s.phase, s.completion) = (.settled, nil) }
+                return s.completion
+            }) else { return false }
             completion(outcome, snapshot)
             return true
+        }
+
+        /// The timeout: a command still queued is withdrawn and answered "not executed"; one the loop is executing
+        /// (a slow BMS write) is answered "timed out", and its true outcome goes to the event log under its id.
+        func expire(after seconds: Double, _ snapshot: Snapshot?) {
+            let (completion, wasQueued) = state.withLock { s -> (Completion?, Bool) in
+                let queued = s.phase == .queued
+                defer { (s.phase, s.completion) = (queued ? .settled : s.phase, nil) }
+                return (s.completion, queued)
+            }
+            guard let completion else { return }
+            if wasQueued {
+                let limit = seconds >= 1 ? "\(Int(seconds)) s" : "\(Int(seconds * 1000)) ms"
+                completion(.unavailable("the controller did not get to it within \(limit): not executed"), snapshot)
+            } else {
+                completion(.timedOut, snapshot)
+            }
         }
     }
 
@@ -105,8 +138,8 @@ public final class ControllerService: Sendable {
     var linkState: (http: Bool, mqtt: Bool) { links.withLock { $0 } }
 
     /// Posts a command; `completion` fires once with its outcome and the snapshot right after it: the device's true
-    /// result for relay and BMS writes, a refusal, or `.timedOut` if the controller has not answered within `timeout`
-    /// real seconds. Nothing waits: HTTP resumes its suspended connection from the completion, MQTT writes back.
+    /// result for relay and BMS writes, a refusal, or after `timeout` real seconds "not executed" (still queued: it
+    /// never will be) or `.timedOut` (being executed: its outcome goes to the event log). Nothing waits: HTTP resumes its suspended connection from the completion, MQTT writes back.
     public func submit(_ command: ControlCommand, source: ChangeSource, timeout: Double = 10, completion: @escaping Completion) {
         let id = nextCommandID.wrappingAdd(1, ordering: .relaxed).oldValue
         let pending = Pending(request: CommandRequest(id: id, command: command, source: source), completion: completion)
@@ -114,8 +147,9 @@ public final class ControllerService: Sendable {
             pending.settle(.unavailable("the controller is not running"), snapshot)
             return
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, timeout)) { [weak self] in
-            pending.settle(.timedOut, self?.snapshot)
+        // Weak: a command settled in microseconds is freed at once, not kept by its timer for `timeout` seconds.
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, timeout)) { [weak self, weak pending] in
+            pending?.expire(after: timeout, self?.snapshot)
         }
     }
 

@@ -60,7 +60,7 @@ struct CommandSubmission {
                 case .executed: respond(.json(snapshot?.json ?? Array("{}".utf8)))
                 case .rejected(let why): respond(Problem.conflict(why).response)
                 case .unavailable(let why): respond(Problem.unavailable(why).response)
-                case .timedOut: respond(Problem.unavailable("the controller did not answer in time").response)
+                case .timedOut: respond(Problem.unavailable("the command is still being executed after the time limit: its outcome goes to the event log").response)
                 }
             }
         })

@@ -141,8 +141,10 @@ public final class HTTPServer: Sendable {
             let handle = ConnectionHandle(pointer: connection)
             work { [self] final in
                 context.finish(response.replaced(by: final))
-                // Resume before the count drops: stop() waits for the count, and MHD must not stop first.
-                MHD_resume_connection(handle.pointer)
+                // Resume before the count drops: stop() waits for the count, and MHD must not stop first. Under the
+                // daemon's lock: a completion later than stop()'s wait finds no daemon and leaves the freed
+                // connection alone.
+                daemon.withLock { if $0 != nil { MHD_resume_connection(handle.pointer) } }
                 lifecycle.withLock { $0.writesInFlight -= 1 }
                 inFlight.leave()
             }
