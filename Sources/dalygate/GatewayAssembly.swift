@@ -20,6 +20,7 @@ struct GatewayAssembly {
         let clock: ScaledClock
         let devices: DeviceSet
         var services: [any Service] = []
+        var hangRelease: (any Service)?
         // A systemd credential first, then the environment, then the config file.
         let token = Credentials.read("token") ?? ProcessInfo.processInfo.environment["DALYGATE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
             ?? configuration.http.token
@@ -72,6 +73,7 @@ struct GatewayAssembly {
                 throw fail("cannot wire the simulated hardware: \(error)")
             }
             services.append(hardware)
+            hangRelease = hardware.hangRelease
             for fault in settings.deviceFaults {
                 logger.notice("simulated device fault \(fault) will strike at \(Int(fault.atSeconds)) s of simulated time")
             }
@@ -92,6 +94,7 @@ struct GatewayAssembly {
             throw fail(error.description)
         }
         services.append(controller)
+        if let hangRelease { services.append(hangRelease) }
         services.append(SystemdService(environment: ProcessInfo.processInfo.environment) { [controller] in
             controller.secondsSinceLastTick
         })

@@ -1,5 +1,6 @@
 """`serve --simulate --sim-fault DEVICE:KIND[@SECONDS]`: every simulated device fault end to end, and what the
 controller does about it (fail-safes with their reasons, stale data shown as stale, /healthz, the manual dwell)."""
+import signal
 import subprocess
 
 import pytest
@@ -307,9 +308,13 @@ def test_a_hung_tick_stops_the_watchdog_and_turns_health_red(dalygate, tmp_path)
             health = json.load(error)
             assert error.code == 503
         assert any(reason.startswith("the controller has not ticked for") for reason in health["reasons"]), health
+        # SIGTERM still ends it: the simulated bus is let go before the controller stops, as a replaced chip would.
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
     finally:
-        process.kill()
-        process.wait(timeout=20)
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=20)
         listener.close()
 
 

@@ -234,3 +234,19 @@ extension SimulatedHardwareSet: Service {
         await stopWithoutBlocking()
     }
 }
+
+extension SimulatedHardwareSet {
+    /// Placed after the controller in the service group (so its graceful shutdown comes before the controller's):
+    /// lets go of a simulated `hang`, so that a controller stuck in a hung I2C transfer can finish its tick, save its
+    /// state and stop on SIGTERM. (On real hardware a bus that never answers holds the tick until systemd kills it.)
+    public var hangRelease: some Service { HangRelease(bus: peripherals.i2c) }
+}
+
+private struct HangRelease: Service {
+    let bus: SimulatedI2CBus
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        bus.releaseAll()
+    }
+}
