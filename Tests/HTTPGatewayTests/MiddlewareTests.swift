@@ -139,6 +139,9 @@ struct MiddlewareTests {
         let refusing = [CORS(origins: ["*"]), RequireJSON()].wrapping { _ in .text("ok") }
         let problem = HTTPResponse.catching { () throws(Problem) in try refusing(put(["Origin": "http://any.example"])) }
         #expect(problem.status == 415 && problem.header("Access-Control-Allow-Origin") == "http://any.example")
+        // Configured and sent in different case: the same origin, as for OriginCheck (which lets it write).
+        let mixed = chain(CORS(origins: ["https://Dash.Example"]), calls: calls)(put(["Origin": "https://dash.example"]))
+        #expect(mixed.header("Access-Control-Allow-Origin") == "https://dash.example")
     }
 
     final class Recorder: RequestCounter {

@@ -3,10 +3,11 @@
 /// `Access-Control-Allow-Origin`. Other origins get no CORS header at all (their writes are refused by
 /// ``OriginCheck``). Applied to every request, inside ``HostCheck``.
 public struct CORS: Middleware {
-    /// Compared as given (an origin is case-sensitive here, as browsers send it).
+    /// Lowercased: scheme and host are case-insensitive, and ``OriginCheck`` compares the same way, so an origin it
+    /// lets write also gets the headers that let the browser read the answer.
     let origins: Set<String>
 
-    public init(origins: [String]) { self.origins = Set(origins) }
+    public init(origins: [String]) { self.origins = Set(origins.map { $0.lowercased() }) }
 
     public func handle(_ request: HTTPRequest, next: Responder) throws(Problem) -> HTTPResponse {
         guard let origin = allowedOrigin(request) else { return try next(request) }
@@ -27,6 +28,6 @@ public struct CORS: Middleware {
 
     func allowedOrigin(_ request: HTTPRequest) -> String? {
         guard !origins.isEmpty, let origin = request.header("origin") else { return nil }
-        return origins.contains("*") || origins.contains(origin) ? origin : nil
+        return origins.contains("*") || origins.contains(origin.lowercased()) ? origin : nil
     }
 }
