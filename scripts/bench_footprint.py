@@ -15,15 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BINARY = ROOT / ".build" / "release" / "dalygate"
+from bench_common import BINARY, ROOT, free_port
+
 STATIC = ROOT / ".build-static" / "release" / "dalygate"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def broker(work):

@@ -20,15 +20,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BINARY = ROOT / ".build" / "release" / "dalygate"
+from bench_common import BINARY, ROOT, free_port
+
 BENCH = ROOT / ".build" / "release" / "DalyBench"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url, seconds=30):

@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """Beside DalyGate's poll: the same full poll by python-daly-bms (PyPI dalybms) against the same simulated BMS
 (the idle cost of `serve --simulate` is in bench_footprint.py). Prints Markdown."""
-import os
 import signal
 import subprocess
 import sys
