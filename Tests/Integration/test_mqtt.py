@@ -1,4 +1,5 @@
 """The MQTT bridge against a real mosquitto broker on a free loopback port."""
+import contextlib
 import json
 import os
 import re
@@ -303,8 +304,9 @@ def test_juepi_cadence_data_block_every_120_ticks_and_avgp_every_360(broker, gat
     assert [b - a for a, b in zip(avgp_ticks, avgp_ticks[1:])] == [360] * (len(avgp_ticks) - 1), (avgp_ticks, uptimes)
 
 
+@contextlib.contextmanager
 def juepi_gateway(dalygate, broker, tmp_path, *extra):
-    """A gateway under juepi's prefix, JSON topics under the default json_prefix."""
+    """A gateway under juepi's prefix, JSON topics under the default json_prefix; stopped with SIGTERM on leaving."""
     config = tmp_path / "juepi.yaml"
     config.write_text(f"mqtt:\n  url: mqtt://127.0.0.1:{broker.port}\n  prefix: HB7/UG/BMS/\n")
     http = free_port()
@@ -312,8 +314,12 @@ def juepi_gateway(dalygate, broker, tmp_path, *extra):
                                 "--http", f"127.0.0.1:{http}", *extra], cwd=ROOT, env=dict(os.environ, DALYGATE_TOKEN=TOKEN),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{http}"
-    assert wait_until_serving(base)
-    return base, process
+    try:
+        assert wait_until_serving(base)
+        yield base, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
 
 
 JUEPI_TOPICS = {"Daly_SOC", "Daly_V", "Daly_dV", "Daly_I", "Daly_LSw", "Daly_CSw", "Daly_Temp", "CtrlStatTXT", "CtrlStatUpt",
@@ -322,54 +328,38 @@ JUEPI_TOPICS = {"Daly_SOC", "Daly_V", "Daly_dV", "Daly_I", "Daly_LSw", "Daly_CSw
 
 
 def test_juepi_prefix_carries_only_juepi_topics(dalygate, broker, tmp_path):
-    base, process = juepi_gateway(dalygate, broker, tmp_path, "--speed", "60")
-    try:
+    with juepi_gateway(dalygate, broker, tmp_path, "--speed", "60") as (base, process):
         messages = broker.collect(["HB7/UG/BMS/#", "dalygate/#"], seconds=4)
         juepi = {topic[len("HB7/UG/BMS/"):] for topic, _ in messages if topic.startswith("HB7/UG/BMS/")}
         assert "Daly_V" in juepi and juepi <= JUEPI_TOPICS, juepi - JUEPI_TOPICS
         json_topics = {topic for topic, _ in messages if topic.startswith("dalygate/")}
         assert {"dalygate/state", "dalygate/status"} <= json_topics
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 def test_calc_avgp_goes_out_as_each_slot_closes_with_its_value(dalygate, broker, tmp_path):
     # 60x: a 360 s slot closes every 6 real seconds.
-    base, process = juepi_gateway(dalygate, broker, tmp_path, "--speed", "60")
-    try:
+    with juepi_gateway(dalygate, broker, tmp_path, "--speed", "60") as (base, process):
         messages = broker.collect(["HB7/UG/BMS/Calc_AvgP"], seconds=20, count=2)
         assert len(messages) == 2
         value = float(messages[-1][1])
         assert abs(value - state(base)["energy"]["avg_power_1h_w"]) <= 0.051
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 def test_retained_mosfet_command_is_applied_at_connect_and_answered_with_dnc(dalygate, broker, tmp_path):
     broker.publish("HB7/UG/BMS/Ctrl_CSw", "off", retain=True)
-    base, process = juepi_gateway(dalygate, broker, tmp_path, "--speed", "60")
-    try:
+    with juepi_gateway(dalygate, broker, tmp_path, "--speed", "60") as (base, process):
         assert wait_for(lambda: state(base)["bms"] and state(base)["bms"]["mosfets"]["charge"] is False, seconds=15)
         assert wait_for(lambda: dict(broker.collect(["HB7/UG/BMS/Ctrl_CSw"], seconds=1)).get("HB7/UG/BMS/Ctrl_CSw") == "dnc")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 def test_mqtt_switch_within_the_dwell_is_logged_and_the_latest_applied_after_it(dalygate, broker, tmp_path):
-    base, process = juepi_gateway(dalygate, broker, tmp_path, "--speed", "1")
-    try:
+    with juepi_gateway(dalygate, broker, tmp_path, "--speed", "1") as (base, process):
         assert wait_for(lambda: state(base)["bms_ok"] and state(base)["shunt_ok"], seconds=10)
         broker.publish("HB7/UG/BMS/Ctrl_SSR1", "on")
         assert wait_for(lambda: state(base)["relays"]["load"], seconds=5)
         broker.publish("HB7/UG/BMS/Ctrl_SSR1", "off")  # within the 2 s dwell: refused, kept, applied after it
         assert wait_for(lambda: not state(base)["relays"]["load"], seconds=6)
         assert state(base)["outputs"]["load"]["reason"] == "manual via MQTT (after the dwell)"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 def test_home_assistant_birth_republishes_discovery_and_state(broker, gateway):
