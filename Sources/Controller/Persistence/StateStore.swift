@@ -63,7 +63,7 @@ public final class StateStore: Sendable {
     private let pool: DatabasePool
     private let writer = DispatchQueue(label: "dalygate.state-writer")
     /// Reader connections and each connection's page cache (KiB): what SQLite may hold in memory.
-    static let readers = 2, cacheKiB = 512
+    static let readers = 2, cacheKiB = 128
 
     /// Opens (creating if needed) `directory/dalygate.sqlite`. Throws a clear error for a directory that cannot
     /// be created or written, or a database file that is corrupt; it never starts over silently.
@@ -88,7 +88,9 @@ public final class StateStore: Sendable {
             configuration.busyMode = .timeout(5)
             // Every connection keeps a page cache of its own (SQLite's default: 2 MiB), and GRDB opens up to five
             // readers: up to 12 MiB that a history graph's reads fill and never give back. The database is a few MiB
-            // (minute rows for `history_days`), so two readers with 512 KiB each serve the API as well.
+            // (minute rows for `history_days`); a day's graph reads about 30 pages, and the kernel's page cache holds
+            // the file anyway, so two readers and the writer with 128 KiB each serve the API as well. A larger cache
+            // is memory that fills over the first hours of a run and then stays (the soak's RSS bound sees it).
             configuration.maximumReaderCount = Self.readers
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)") }
             pool = try DatabasePool(path: path, configuration: configuration)

@@ -10,7 +10,9 @@ import Workers
 /// and tells the event bus what changed. HTTP and MQTT only read snapshots, submit commands and subscribe.
 public final class ControllerService: Sendable {
     public let configuration: GatewayConfiguration
-    public let events = EventBus()
+    /// Its ring keeps only the events a stream may ask to have replayed (`http.sse_replay_events`): every state event
+    /// in it holds a snapshot and, once read, its JSON, so a ring larger than the replay limit is memory never used.
+    public let events: EventBus
     public let clock: any ControllerClock
     public let store: StateStore?
     public let simulated: Bool
@@ -86,6 +88,7 @@ public final class ControllerService: Sendable {
     public init(configuration: GatewayConfiguration, devices: DeviceSet, clock: any ControllerClock,
                 store: StateStore?, simulated: Bool, logger: Logger) throws(StateStoreError) {
         self.configuration = configuration
+        events = EventBus(ringCapacity: configuration.http.sseReplayEvents)
         self.clock = clock
         self.store = store
         self.simulated = simulated

@@ -99,6 +99,9 @@ public final class EventBus: Sendable {
 
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
+    /// How many past events the ring holds now (at most `ringCapacity`).
+    public var retainedEventCount: Int { state.withLock { $0.ring.count } }
+
     /// The id the next event will get.
     public var nextID: UInt64 { state.withLock { $0.nextID } }
 
