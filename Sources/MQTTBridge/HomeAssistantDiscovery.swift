@@ -5,14 +5,12 @@ import Foundation
 /// kWh meters), binary sensors, switches for the relays and MOSFETs, a number for the BMS's SOC, all reading the JSON
 /// state topic, available while the status topic says `online`. One device-based discovery document.
 public struct HomeAssistantDiscovery: Sendable {
-    public let discoveryPrefix: String
     public let topics: JSONTopics
+    /// `mqtt.client_id` with only what a discovery topic allows: the gateway's device id, and its node id before.
     public let nodeID: String
 
-    public init(discoveryPrefix: String, topics: JSONTopics, nodeID: String) {
-        self.discoveryPrefix = discoveryPrefix
-        self.topics = topics
-        self.nodeID = Self.topicSafe(nodeID)
+    public init(topics: JSONTopics, nodeID: String) {
+        (self.topics, self.nodeID) = (topics, Self.topicSafe(nodeID))
     }
 
     /// Only `[a-zA-Z0-9_-]`, as Home Assistant wants in a discovery topic.

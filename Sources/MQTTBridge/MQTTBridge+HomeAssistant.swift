@@ -30,8 +30,7 @@ extension MQTTBridge {
         let gateway = discovery.device(cells: bms?.status?.cellCount ?? bms?.cellMillivolts?.count ?? 4,
                                        temperatureSensors: bms?.status?.temperatureSensorCount ?? 1)
         let packs = snapshot?.packs ?? PackDiscovery.configured(controller.configuration)
-        let packDevices = PackDiscovery(discoveryPrefix: settings.discoveryPrefix, topics: packTopics, statusTopic: json.status,
-                                        nodeID: settings.clientID).devices(packs)
+        let packDevices = PackDiscovery(topics: packTopics, statusTopic: json.status, nodeID: settings.clientID).devices(packs)
         return [(gateway, late || Self.knowsShape(bms))] + zip(packDevices, packs).map { ($0, late || Self.knowsShape($1.reading)) }
     }
 

@@ -6,16 +6,14 @@ import Foundation
 /// to the gateway's device with `via_device`, with its voltage, current, SOC, cell extremes and spread, cells,
 /// temperatures and an online sensor, all read from the pack's own state topic. The gateway's device keeps the bank's.
 public struct PackDiscovery: Sendable {
-    public let discoveryPrefix: String
     public let topics: PackTopics
+    /// The gateway's availability topic, which the packs share.
     public let statusTopic: String
+    /// The gateway's device id; a pack's is `<nodeID>_<pack id>`.
     public let nodeID: String
 
-    public init(discoveryPrefix: String, topics: PackTopics, statusTopic: String, nodeID: String) {
-        self.discoveryPrefix = discoveryPrefix
-        self.topics = topics
-        self.statusTopic = statusTopic
-        self.nodeID = HomeAssistantDiscovery.topicSafe(nodeID)
+    public init(topics: PackTopics, statusTopic: String, nodeID: String) {
+        (self.topics, self.statusTopic, self.nodeID) = (topics, statusTopic, HomeAssistantDiscovery.topicSafe(nodeID))
     }
 
     /// A device for every pack; none for a bank of one (the gateway's device is that pack).

@@ -9,9 +9,9 @@ import Testing
 /// of earlier versions, and the hand-over from those.
 @Suite("Home Assistant device discovery")
 struct DeviceDiscoveryTests {
-    static let gateway = HomeAssistantDiscovery(discoveryPrefix: "homeassistant/", topics: JSONTopics(prefix: "dalygate/"),
+    static let gateway = HomeAssistantDiscovery(topics: JSONTopics(prefix: "dalygate/"),
                                                 nodeID: "dalygate")
-    static let packs = PackDiscovery(discoveryPrefix: "homeassistant/", topics: PackTopics(prefix: "dalygate/"),
+    static let packs = PackDiscovery(topics: PackTopics(prefix: "dalygate/"),
                                      statusTopic: "dalygate/status", nodeID: "dalygate")
 
     /// What the per-entity code retained for a bank of three packs of 4 cells and one temperature sensor, as

@@ -50,7 +50,7 @@ struct PackTopicsTests {
         let s = Self.bank([Self.pack(1, cells: [3300, 3312, 3305, 3301])])
         let topics = PackTopics(prefix: "d/")
         #expect(JuepiTopics(prefix: "j/").dataBlock(topics.juepiView(s)).map(\.1) == JuepiTopics(prefix: "j/").dataBlock(s).map(\.1))
-        #expect(PackDiscovery(discoveryPrefix: "homeassistant/", topics: topics, statusTopic: "d/status", nodeID: "dalygate")
+        #expect(PackDiscovery(topics: topics, statusTopic: "d/status", nodeID: "dalygate")
             .devices(s.packs).isEmpty)
     }
 }
