@@ -22,15 +22,25 @@ struct DiscoveryPlan {
     private(set) var legacy: [String: String?] = [:]
     /// What was published per device id in this session.
     private(set) var published: [String: Set<String>] = [:]
+    /// Devices whose document the broker held when we subscribed (from an earlier run): Home Assistant has their
+    /// entities, so a document of unknown shape must not replace it.
+    private(set) var onBroker: Set<String> = []
     private var arrived = false
 
     init(prefix: String) { self.prefix = prefix }
 
     static let migrateMarker = Array(#"{"migrate_discovery":true}"#.utf8)
 
-    /// The filters under which earlier versions retained per-entity documents, one per device id.
-    static func legacyFilters(prefix: String, deviceIDs: [String]) -> [String] {
-        deviceIDs.map { "\(prefix)+/\($0)/+/config" }
+    /// The filters under which earlier versions retained per-entity documents, and the devices' own topics.
+    static func filters(prefix: String, deviceIDs: [String]) -> [String] {
+        deviceIDs.flatMap { ["\(prefix)+/\($0)/+/config", "\(prefix)device/\($0)/config"] }
+    }
+
+    /// A message on a device topic: a retained document there is one an earlier run left.
+    mutating func note(device topic: String, payload: [UInt8], retained: Bool) {
+        let parts = topic.dropFirst(prefix.count).split(separator: "/")
+        guard retained, !payload.isEmpty, topic.hasPrefix(prefix), parts.count == 3, parts[0] == "device" else { return }
+        onBroker.insert(String(parts[1]))
     }
 
     /// Whether `topic` is an old per-entity discovery topic (`<prefix><platform>/<node>/<key>/config`).

@@ -12,7 +12,8 @@ extension MQTTBridge {
     var homeAssistantStatusTopic: String { settings.discoveryPrefix + "status" }
 
     /// A device whose shape (cells, temperature sensors) is still unknown this long after connecting is published
-    /// anyway, so a gateway whose BMS never answers still offers its relays and energy meters.
+    /// anyway if the broker holds no document of it, so a new gateway whose BMS never answers still offers its relays
+    /// and energy meters (one the broker holds is left alone: Home Assistant keeps those entities).
     static let discoveryGrace = 30.0
 
     /// The topics to subscribe to for discovery: Home Assistant's birth, and where earlier versions retained
@@ -20,7 +21,7 @@ extension MQTTBridge {
     var discoveryTopics: [String] {
         let packs = PackDiscovery.configured(controller.configuration)
         let ids = [discovery.nodeID] + (packs.count > 1 ? packs.map { "\(discovery.nodeID)_\($0.id)" } : [])
-        return [homeAssistantStatusTopic] + DiscoveryPlan.legacyFilters(prefix: settings.discoveryPrefix, deviceIDs: ids)
+        return [homeAssistantStatusTopic] + DiscoveryPlan.filters(prefix: settings.discoveryPrefix, deviceIDs: ids)
     }
 
     /// Every device, each ready once its reading has said how many cells and sensors it has (or after the grace).
@@ -31,7 +32,10 @@ extension MQTTBridge {
                                        temperatureSensors: bms?.status?.temperatureSensorCount ?? 1)
         let packs = snapshot?.packs ?? PackDiscovery.configured(controller.configuration)
         let packDevices = PackDiscovery(topics: packTopics, statusTopic: json.status, nodeID: settings.clientID).devices(packs)
-        return [(gateway, late || Self.knowsShape(bms))] + zip(packDevices, packs).map { ($0, late || Self.knowsShape($1.reading)) }
+        let ready = { (device: DeviceDiscovery, reading: DalyReading?) in
+            Self.knowsShape(reading) || (late && !session.discovery.onBroker.contains(device.id))
+        }
+        return [(gateway, ready(gateway, bms))] + zip(packDevices, packs).map { ($0, ready($0, $1.reading)) }
     }
 
     static func knowsShape(_ reading: DalyReading?) -> Bool { reading?.status != nil || reading?.cellMillivolts != nil }

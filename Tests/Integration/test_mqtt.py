@@ -432,3 +432,25 @@ def test_per_entity_discovery_of_earlier_versions_is_handed_over_and_cleared(dal
         assert not [t for t, p in again if p in EMPTY + ('{"migrate_discovery":true}',)], again
     finally:
         live.close()
+
+
+def test_a_gateway_whose_bms_never_answers_is_discovered_after_the_grace_unless_the_broker_has_its_device(dalygate, broker, tmp_path):
+    """A new install with a dead BMS still gets its device (relays, energy) once the 30 s grace is over; a broker that
+    holds the device's document from an earlier run keeps it (a document without the real cells would drop them)."""
+    device = "homeassistant/device/dalygate/config"
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    kept = Broker(earlier)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    try:
+        kept.publish(device, '{"dev":{"identifiers":["dalygate"]},"o":{"name":"dalygate"},"cmps":{"cell_16":{"p":"sensor"}}}', retain=True)
+        with juepi_gateway(dalygate, broker, fresh, "--sim-fault", "bms:dead"), \
+                juepi_gateway(dalygate, kept, earlier, "--sim-fault", "bms:dead"):
+            assert not broker.retained([device], seconds=1)
+            assert wait_for(lambda: device in broker.retained([device], seconds=1), seconds=60)
+            cmps = json.loads(broker.retained([device])[device])["cmps"]
+            assert "load" in cmps and "energy_charged" in cmps
+            assert "cell_16" in json.loads(kept.retained([device])[device])["cmps"]
+    finally:
+        kept.stop()

@@ -83,7 +83,17 @@ struct DiscoveryPlanTests {
         #expect(!plan.isLegacy("homeassistant/device/dalygate/config"))
         #expect(!plan.isLegacy("homeassistant/status"))
         #expect(!plan.isLegacy("dalygate/sensor/dalygate/power/config"))
-        #expect(DiscoveryPlan.legacyFilters(prefix: "homeassistant/", deviceIDs: ["dalygate", "dalygate_pack1"])
-            == ["homeassistant/+/dalygate/+/config", "homeassistant/+/dalygate_pack1/+/config"])
+        #expect(DiscoveryPlan.filters(prefix: "homeassistant/", deviceIDs: ["dalygate", "dalygate_pack1"])
+            == ["homeassistant/+/dalygate/+/config", "homeassistant/device/dalygate/config",
+                "homeassistant/+/dalygate_pack1/+/config", "homeassistant/device/dalygate_pack1/config"])
+    }
+
+    @Test("a device document the broker held at subscription is noted; our own coming back (not retained) is not")
+    func onBroker() {
+        var plan = DiscoveryPlan(prefix: "homeassistant/")
+        plan.note(device: "homeassistant/device/dalygate_pack1/config", payload: Array("{}".utf8), retained: false)
+        plan.note(device: "homeassistant/device/dalygate_pack2/config", payload: [], retained: true)
+        plan.note(device: "homeassistant/device/dalygate/config", payload: Array("{}".utf8), retained: true)
+        #expect(plan.onBroker == ["dalygate"])
     }
 }
