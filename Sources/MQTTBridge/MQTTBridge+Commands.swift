@@ -7,6 +7,14 @@ import Synchronization
 /// one at a time; each completion logs the outcome, writes back juepi's `dnc` and submits the next.
 extension MQTTBridge {
     func receive(topic: String, payload: [UInt8], retained: Bool, _ session: inout Session) {
+        if settings.discovery, topic.hasPrefix(settings.discoveryPrefix), topic.hasSuffix("/config") {
+            if session.discovery.isLegacy(topic) {
+                session.discovery.note(legacy: topic, payload: payload, retained: retained)
+            } else {
+                session.discovery.note(device: topic, payload: payload, retained: retained)
+            }
+            return
+        }
         guard payload.count <= Self.maximumPayload else {
             logIgnored("MQTT: ignored an oversized payload (\(payload.count) bytes) on \(topic)", &session)
             return

@@ -40,7 +40,7 @@ extension MQTTBridge {
     /// On every (re)connection: availability, discovery, the retained state and the subscriptions.
     func announce(_ session: inout Session) {
         publish(json.status, "online")
-        if settings.discovery { publishDiscovery() }
+        publishDiscovery(&session, force: true)
         if let snapshot = controller.snapshot {
             publish(session.state.state(snapshot, at: .now))
             if settings.juepiTopics {
@@ -58,7 +58,7 @@ extension MQTTBridge {
             if settings.juepiTopics { topics += juepi.commandTopics }
             if settings.json { topics += json.commandTopics }
         }
-        if settings.discovery { topics.append(homeAssistantStatusTopic) }
+        if settings.discovery { topics += discoveryTopics }
         client.withLock { $0?.subscribe(topics) }
     }
 }

@@ -13,6 +13,7 @@ extension MQTTBridge: Service {
         var firstConnection: Date?
         var lastConnection: Date?
         var ignoredLog = LogBudget()
+        var discovery: DiscoveryPlan
         /// Wakes ``run()`` when a held-back JSON state is due.
         var timer: (deadline: ContinuousClock.Instant, task: Task<Void, Never>)?
     }
@@ -29,7 +30,8 @@ extension MQTTBridge: Service {
         client.withLock { $0 = made }
         var session = Session(state: StateMessages(json: settings.json ? json : nil, juepi: settings.juepiTopics ? juepi : nil,
                                                    packs: packTopics),
-                              events: EventMessages(json: settings.json ? json : nil, juepi: settings.juepiTopics ? juepi : nil))
+                              events: EventMessages(json: settings.json ? json : nil, juepi: settings.juepiTopics ? juepi : nil),
+                              discovery: DiscoveryPlan(prefix: settings.discoveryPrefix))
         do {
             try made.start()
             await withGracefulShutdownHandler {
@@ -53,6 +55,7 @@ extension MQTTBridge: Service {
             for event in inbox.withLock({ inbox in defer { inbox.removeAll() }; return Array(inbox) }) {
                 await handle(event, &session)
             }
+            publishDiscovery(&session, force: false)
             if subscription.isOverflowed {
                 // Fell too far behind: start again from the current state rather than from a gap.
                 controller.events.unsubscribe(subscription)
@@ -69,6 +72,7 @@ extension MQTTBridge: Service {
     private func forward(_ event: ControllerEvent, _ session: inout Session) {
         if let snapshot = event.snapshot {
             publish(session.state.messages(for: snapshot, at: .now, connected: isConnected))
+            publishDiscovery(&session, force: false)
         } else if isConnected {
             publish(session.events.messages(for: event))
         }

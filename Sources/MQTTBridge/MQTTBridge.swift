@@ -44,7 +44,7 @@ public final class MQTTBridge: Sendable {
         self.logger = logger
         juepi = JuepiTopics(prefix: settings.prefix)
         json = JSONTopics(prefix: settings.jsonPrefix)
-        discovery = HomeAssistantDiscovery(discoveryPrefix: settings.discoveryPrefix, topics: json, nodeID: settings.clientID)
+        discovery = HomeAssistantDiscovery(topics: json, nodeID: settings.clientID)
         packTopics = PackTopics(prefix: settings.jsonPrefix, juepiPack: settings.juepiPack)
         _ = try BrokerAddress(parsing: settings.url)
     }

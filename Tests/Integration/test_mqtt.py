@@ -143,8 +143,7 @@ def wait_for(condition, seconds=10):
     return shared_wait_for(condition, seconds)
 
 def test_juepi_topics_json_state_and_discovery(broker, gateway):
-    expected = {"dalygate/Daly_SOC", "dalygate/Calc_maxWh", "dalygate/state", "dalygate/status",
-                "homeassistant/sensor/dalygate/energy_charged/config", "homeassistant/switch/dalygate/load/config"}
+    expected = {"dalygate/Daly_SOC", "dalygate/Calc_maxWh", "dalygate/state", "dalygate/status", "homeassistant/device/dalygate/config"}
     subscriber = Subscriber(broker.port, ["dalygate/#", "homeassistant/#"])
     try:
         messages = dict(subscriber.wait(lambda m: expected <= {t for t, _ in m}))
@@ -166,9 +165,10 @@ def test_juepi_topics_json_state_and_discovery(broker, gateway):
     assert messages["dalygate/status"] == "online"
     document = json.loads(messages["dalygate/state"])
     assert {"bms", "relays", "energy", "display"} <= set(document)
-    charged = json.loads(messages["homeassistant/sensor/dalygate/energy_charged/config"])
-    assert charged["state_class"] == "total_increasing" and charged["device_class"] == "energy"
-    assert json.loads(messages["homeassistant/switch/dalygate/load/config"])["command_topic"] == "dalygate/set/load"
+    components = json.loads(messages["homeassistant/device/dalygate/config"])["cmps"]
+    charged = components["energy_charged"]
+    assert charged["p"] == "sensor" and charged["state_class"] == "total_increasing" and charged["device_class"] == "energy"
+    assert components["load"]["p"] == "switch" and components["load"]["command_topic"] == "dalygate/set/load"
 
 
 def test_commands_both_ways(broker, gateway):
@@ -363,14 +363,11 @@ def test_mqtt_switch_within_the_dwell_is_logged_and_the_latest_applied_after_it(
 
 
 def test_home_assistant_birth_republishes_discovery_and_state(broker, gateway):
-    """Home Assistant restarted: its `homeassistant/status online` brings every discovery document and the state
-    again, each naming its entity with `default_entity_id` (domain included), none with the retired `object_id`."""
-    def configs(messages):
-        return {t: p for t, p in messages if t.startswith("homeassistant/") and t.endswith("/config")}
-
-    # The retained documents from the gateway's connection, to know how many to expect again.
-    retained = configs(broker.collect(["homeassistant/+/+/+/config"], seconds=2))
-    assert "homeassistant/sensor/dalygate/pack_voltage/config" in retained and len(retained) > 20
+    """Home Assistant restarted: its `homeassistant/status online` brings the device document and the state again,
+    each entity named with `default_entity_id` (domain included), none with the retired `object_id`."""
+    device = "homeassistant/device/dalygate/config"
+    # The device document is retained once the BMS has said how many cells it has.
+    assert wait_for(lambda: list(broker.retained(["homeassistant/#"])) == [device]), sorted(broker.retained(["homeassistant/#"]))
     # Only messages sent from now on (no retained ones), so anything that arrives was sent because of the birth.
     fresh = Subscriber(broker.port, ["homeassistant/#", "dalygate/state"], fresh_only=True)
     try:
@@ -378,13 +375,82 @@ def test_home_assistant_birth_republishes_discovery_and_state(broker, gateway):
         assert wait_for(lambda: broker.publish("homeassistant/probe", "x")
                         or any(t == "homeassistant/probe" for t, _ in fresh.snapshot()))
         broker.publish("homeassistant/status", "online")
-        messages = fresh.wait(lambda m: set(retained) <= set(configs(m)) and any(t == "dalygate/state" for t, _ in m))
+        messages = dict(fresh.wait(lambda m: {device, "dalygate/state"} <= {t for t, _ in m}))
     finally:
         fresh.close()
-    for topic, payload in configs(messages).items():
-        document = json.loads(payload)
-        assert "object_id" not in document, topic
-        component = topic.split("/")[1]
-        assert document["default_entity_id"] == f"{component}.{document['unique_id']}", topic
-    voltage = json.loads(configs(messages)["homeassistant/sensor/dalygate/pack_voltage/config"])
-    assert voltage["default_entity_id"] == "sensor.dalygate_pack_voltage"
+    document = json.loads(messages[device])
+    assert "object_id" not in messages[device] and len(document["cmps"]) > 20
+    for key, component in document["cmps"].items():
+        assert component["unique_id"] == f"dalygate_{key}"
+        assert component["default_entity_id"] == f"{component['p']}.dalygate_{key}", key
+    assert document["cmps"]["pack_voltage"]["default_entity_id"] == "sensor.dalygate_pack_voltage"
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# How mosquitto_sub -v prints an empty payload.
+EMPTY = ("", "(null)")
+
+
+def legacy_documents(name):
+    """The per-entity discovery documents earlier versions retained (captured from one), as {topic: payload}."""
+    lines = (FIXTURES / name).read_text().splitlines()
+    return dict(line.split(" ", 1) for line in lines if line.strip())
+
+
+def assert_handed_over(old, retained, live):
+    """Every old document is gone from the broker, its entity is in a device document with the same unique_id and
+    default_entity_id, and the order was: its migrate marker, then the device document, then the empty payload."""
+    assert not set(old) & set(retained), sorted(set(old) & set(retained))
+    assert all(topic.startswith("homeassistant/device/") for topic in retained), sorted(retained)
+    components = {c["unique_id"]: c for doc in retained.values() for c in json.loads(doc)["cmps"].values()}
+    for topic, payload in old.items():
+        entity = json.loads(payload)
+        assert components[entity["unique_id"]]["default_entity_id"] == entity["default_entity_id"], topic
+        node = topic.split("/")[2]
+        order = [i for i, (t, p) in enumerate(live) if t == topic and p == '{"migrate_discovery":true}']
+        document = [i for i, (t, _) in enumerate(live) if t == f"homeassistant/device/{node}/config"]
+        cleared = [i for i, (t, p) in enumerate(live) if t == topic and p in EMPTY]
+        assert order and cleared and any(order[0] < i < cleared[0] for i in document), (topic, order, document, cleared)
+
+
+def test_per_entity_discovery_of_earlier_versions_is_handed_over_and_cleared(dalygate, broker, tmp_path):
+    """An installed user's broker holds the per-entity documents of earlier versions: the gateway sends Home
+    Assistant's migration (marker, device document, empty payload) once, and nothing old stays retained."""
+    old = legacy_documents("legacy_discovery_one_pack.txt")
+    for topic, payload in old.items():
+        broker.publish(topic, payload, retain=True)
+    live = Subscriber(broker.port, ["homeassistant/#"], fresh_only=True)
+    try:
+        assert wait_for(lambda: broker.publish("homeassistant/probe", "x") or any(t == "homeassistant/probe" for t, _ in live.snapshot()))
+        with juepi_gateway(dalygate, broker, tmp_path, "--speed", "60"):
+            messages = live.wait(lambda m: sum(1 for _, p in m if p in EMPTY) >= len(old))
+        assert_handed_over(old, broker.retained(["homeassistant/#"]), messages)
+        # A second start finds nothing old: it sends the device document, and no marker and no clear.
+        before = len(live.snapshot())
+        with juepi_gateway(dalygate, broker, tmp_path, "--speed", "60"):
+            again = live.wait(lambda m: any(t == "homeassistant/device/dalygate/config" for t, _ in m[before:]))[before:]
+        assert not [t for t, p in again if p in EMPTY + ('{"migrate_discovery":true}',)], again
+    finally:
+        live.close()
+
+
+def test_a_gateway_whose_bms_never_answers_is_discovered_after_the_grace_unless_the_broker_has_its_device(dalygate, broker, tmp_path):
+    """A new install with a dead BMS still gets its device (relays, energy) once the 30 s grace is over; a broker that
+    holds the device's document from an earlier run keeps it (a document without the real cells would drop them)."""
+    device = "homeassistant/device/dalygate/config"
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    kept = Broker(earlier)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    try:
+        kept.publish(device, '{"dev":{"identifiers":["dalygate"]},"o":{"name":"dalygate"},"cmps":{"cell_16":{"p":"sensor"}}}', retain=True)
+        with juepi_gateway(dalygate, broker, fresh, "--sim-fault", "bms:dead"), \
+                juepi_gateway(dalygate, kept, earlier, "--sim-fault", "bms:dead"):
+            assert not broker.retained([device], seconds=1)
+            assert wait_for(lambda: device in broker.retained([device], seconds=1), seconds=60)
+            cmps = json.loads(broker.retained([device])[device])["cmps"]
+            assert "load" in cmps and "energy_charged" in cmps
+            assert "cell_16" in json.loads(kept.retained([device])[device])["cmps"]
+    finally:
+        kept.stop()

@@ -144,13 +144,17 @@ def test_three_packs_on_mqtt_and_home_assistant(gateway, tmp_path):
         states = {topic: json.loads(payload) for topic, payload in pack_states().items()}
         assert sorted(states) == [f"dalygate/packs/pack{n}/state" for n in (1, 2, 3)]
         assert all(s["reading"]["cells"]["count"] == 4 for s in states.values())
-        discovery = broker.retained(["homeassistant/+/+/+/config"])
-        pack_devices = {json.loads(p)["device"]["identifiers"][0] for t, p in discovery.items() if "_pack" in t}
-        assert pack_devices == {"dalygate_pack1", "dalygate_pack2", "dalygate_pack3"}
-        online = json.loads(discovery["homeassistant/binary_sensor/dalygate_pack2/online/config"])
-        assert online["device"]["via_device"] == "dalygate" and online["state_topic"] == "dalygate/packs/pack2/state"
+        devices = {f"homeassistant/device/dalygate{suffix}/config" for suffix in ("", "_pack1", "_pack2", "_pack3")}
+        assert wait_for(lambda: set(broker.retained(["homeassistant/#"])) == devices)
+        discovery = {topic: json.loads(payload) for topic, payload in broker.retained(["homeassistant/#"]).items()}
+        pack2 = discovery["homeassistant/device/dalygate_pack2/config"]
+        assert pack2["dev"]["identifiers"] == ["dalygate_pack2"] and pack2["dev"]["via_device"] == "dalygate"
+        assert pack2["state_topic"] == "dalygate/packs/pack2/state" and pack2["cmps"]["online"]["p"] == "binary_sensor"
+        pack1 = discovery["homeassistant/device/dalygate_pack1/config"]["cmps"]
         for key in ("voltage", "current", "soc", "cell_max", "cell_min", "cell_spread", "cell_4", "temperature_1"):
-            assert f"homeassistant/sensor/dalygate_pack1/{key}/config" in discovery, key
+            assert pack1[key]["p"] == "sensor" and pack1[key]["unique_id"] == f"dalygate_pack1_{key}", key
+        # The bank's device has every pack's cells.
+        assert "cell_12" in discovery["homeassistant/device/dalygate/config"]["cmps"]
         # juepi's topics are the bank's, with the first pack's cells only.
         juepi = broker.retained(["dalygate/#"])
         assert "dalygate/Daly_C4V" in juepi and "dalygate/Daly_C5V" not in juepi, sorted(juepi)
@@ -194,3 +198,24 @@ def test_sse_state_carries_the_packs_and_a_status_event_tells_of_a_dead_pack(gat
     assert states and states[0]["packs_total"] == 3 and len(states[0]["packs"]) == 3
     dead = [d for n, d in events if n == "status" and d["subject"] == "pack:pack3"]
     assert dead and dead[-1]["online"] is False and "Pack 3" in dead[-1]["reason"]
+
+
+def test_three_packs_per_entity_discovery_is_handed_over(gateway, tmp_path):
+    """A bank whose broker holds the per-entity documents of an earlier version (the gateway's and each pack's):
+    every old entity moves into its device's document with the same ids, and no old document stays retained."""
+    from test_mqtt import Subscriber, assert_handed_over, legacy_documents, EMPTY
+    broker = Broker(tmp_path)
+    live = None
+    try:
+        old = legacy_documents("legacy_discovery_three_packs.txt")
+        for topic, payload in old.items():
+            broker.publish(topic, payload, retain=True)
+        live = Subscriber(broker.port, ["homeassistant/#"], fresh_only=True)
+        assert wait_for(lambda: broker.publish("homeassistant/probe", "x") or any(t == "homeassistant/probe" for t, _ in live.snapshot()))
+        gateway(THREE, "--mqtt", f"mqtt://127.0.0.1:{broker.port}")
+        messages = live.wait(lambda m: sum(1 for _, p in m if p in EMPTY) >= len(old), seconds=30)
+        assert_handed_over(old, broker.retained(["homeassistant/#"]), messages)
+    finally:
+        if live:
+            live.close()
+        broker.stop()

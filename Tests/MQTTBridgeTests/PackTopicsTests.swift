@@ -50,29 +50,7 @@ struct PackTopicsTests {
         let s = Self.bank([Self.pack(1, cells: [3300, 3312, 3305, 3301])])
         let topics = PackTopics(prefix: "d/")
         #expect(JuepiTopics(prefix: "j/").dataBlock(topics.juepiView(s)).map(\.1) == JuepiTopics(prefix: "j/").dataBlock(s).map(\.1))
-        #expect(PackDiscovery(discoveryPrefix: "homeassistant/", topics: topics, statusTopic: "d/status", nodeID: "dalygate")
-            .documents(s.packs).isEmpty)
-    }
-
-    @Test("Home Assistant: a device per pack, via the gateway's, with cells, temperatures and an online sensor")
-    func discovery() throws {
-        let packs = [Self.pack(1, cells: [3300, 3301, 3302]), Self.pack(2, cells: [3310, 3311, 3312], online: false)]
-        let discovery = PackDiscovery(discoveryPrefix: "homeassistant/", topics: PackTopics(prefix: "d/"), statusTopic: "d/status",
-                                      nodeID: "dalygate")
-        let documents = Dictionary(uniqueKeysWithValues: discovery.documents(packs).map { ($0.0, $0.1) })
-        for key in ["voltage", "current", "soc", "cell_max", "cell_min", "cell_spread", "cell_3", "temperature_2"] {
-            #expect(documents["homeassistant/sensor/dalygate_pack2/\(key)/config"] != nil, "\(key)")
-        }
-        #expect(documents["homeassistant/sensor/dalygate_pack2/cell_4/config"] == nil)
-        let online = try #require(documents["homeassistant/binary_sensor/dalygate_pack1/online/config"])
-        let config = try #require(try JSONSerialization.jsonObject(with: Data(online)) as? [String: Any])
-        let device = try #require(config["device"] as? [String: Any])
-        #expect(device["via_device"] as? String == "dalygate")
-        #expect(device["identifiers"] as? [String] == ["dalygate_pack1"])
-        #expect(config["state_topic"] as? String == "d/packs/pack1/state")
-        #expect(config["default_entity_id"] as? String == "binary_sensor.dalygate_pack1_online")
-        for (topic, payload) in documents {
-            #expect(!String(decoding: payload, as: UTF8.self).contains("object_id"), "\(topic)")
-        }
+        #expect(PackDiscovery(topics: topics, statusTopic: "d/status", nodeID: "dalygate")
+            .devices(s.packs).isEmpty)
     }
 }

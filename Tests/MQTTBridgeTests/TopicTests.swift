@@ -74,7 +74,7 @@ struct JuepiTopicTests {
     }
 }
 
-@Suite("JSON topics and Home Assistant discovery")
+@Suite("JSON topics")
 struct JSONTopicTests {
     let topics = JSONTopics(prefix: "dalygate/")
 
@@ -88,46 +88,6 @@ struct JSONTopicTests {
     ])
     func commands(topic: String, payload: String, expected: ControlCommand?) {
         #expect(topics.parse(topic: topic, payload: Array(payload.utf8)) == expected)
-    }
-
-    @Test("discovery: one device, energy meters the Energy dashboard accepts, switches with command topics")
-    func discovery() throws {
-        let documents = HomeAssistantDiscovery(discoveryPrefix: "homeassistant/", topics: topics, nodeID: "dalygate")
-            .documents(cells: 4, temperatureSensors: 2)
-        let byTopic = Dictionary(uniqueKeysWithValues: try documents.map {
-            ($0.0, try JSONSerialization.jsonObject(with: Data($0.1)) as! [String: Any])
-        })
-        let charged = try #require(byTopic["homeassistant/sensor/dalygate/energy_charged/config"])
-        #expect(charged["device_class"] as? String == "energy" && charged["state_class"] as? String == "total_increasing")
-        #expect(charged["unit_of_measurement"] as? String == "kWh" && charged["state_topic"] as? String == "dalygate/state")
-        #expect(byTopic["homeassistant/sensor/dalygate/cell_4/config"] != nil)
-        #expect(byTopic["homeassistant/sensor/dalygate/temperature_2/config"] != nil)
-        let load = try #require(byTopic["homeassistant/switch/dalygate/load/config"])
-        #expect(load["command_topic"] as? String == "dalygate/set/load" && load["payload_on"] as? String == "ON")
-        #expect(byTopic["homeassistant/switch/dalygate/charge_mos/config"] != nil)
-        #expect(byTopic["homeassistant/binary_sensor/dalygate/bms_online/config"]?["device_class"] as? String == "connectivity")
-        #expect(byTopic["homeassistant/number/dalygate/bms_soc_set/config"]?["command_topic"] as? String == "dalygate/set/soc")
-        for (_, config) in byTopic {
-            #expect(config["availability_topic"] as? String == "dalygate/status")
-            #expect((config["device"] as? [String: Any])?["identifiers"] as? [String] == ["dalygate"])
-            #expect((config["unique_id"] as? String)?.hasPrefix("dalygate_") == true)
-        }
-    }
-
-    @Test("discovery names entities with default_entity_id, domain included, and never object_id")
-    func defaultEntityID() throws {
-        let documents = HomeAssistantDiscovery(discoveryPrefix: "homeassistant/", topics: topics, nodeID: "dalygate")
-            .documents(cells: 4, temperatureSensors: 1)
-        #expect(!documents.isEmpty)
-        for (topic, payload) in documents {
-            let config = try #require(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any])
-            let component = topic.split(separator: "/")[1]
-            #expect(config["object_id"] == nil, "\(topic)")
-            #expect(config["default_entity_id"] as? String == "\(component).\(config["unique_id"] as? String ?? "?")", "\(topic)")
-        }
-        let voltage = try #require(documents.first { $0.0 == "homeassistant/sensor/dalygate/pack_voltage/config" })
-        let object = try JSONSerialization.jsonObject(with: Data(voltage.1)) as? [String: Any]
-        #expect(object?["default_entity_id"] as? String == "sensor.dalygate_pack_voltage")
     }
 
     @Test("broker URLs")
@@ -172,18 +132,3 @@ struct JuepiFidelityTests {
     }
 }
 
-@Suite("Home Assistant: the SOC gap and the shunt")
-struct DiscoverySOCGapTests {
-    @Test("the SOC gap is a sensor; the shunt current is unknown while the shunt is offline")
-    func sensors() throws {
-        let discovery = HomeAssistantDiscovery(discoveryPrefix: "homeassistant/", topics: JSONTopics(prefix: "dalygate/"), nodeID: "dalygate")
-        let documents = Dictionary(uniqueKeysWithValues: discovery.documents(cells: 4, temperatureSensors: 1).map { ($0.0, $0.1) })
-        let gap = try #require(documents["homeassistant/sensor/dalygate/soc_gap/config"])
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(gap)) as? [String: Any])
-        #expect(object["value_template"] as? String == "{{ value_json.energy.soc_gap_pct }}")
-        #expect(object["state_topic"] as? String == "dalygate/state" && object["unit_of_measurement"] as? String == "%")
-        let current = try #require(documents["homeassistant/sensor/dalygate/pack_current/config"])
-        #expect(String(decoding: current, as: UTF8.self).contains("value_json.shunt.online"))
-        #expect(documents["homeassistant/binary_sensor/dalygate/shunt_online/config"] != nil)
-    }
-}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// Which discovery messages to send, and when: each device's document once its shape is known (a document without
+/// the real cell count would make Home Assistant drop the cells it has), again when the shape changes or Home
+/// Assistant comes back, and the hand-over from the per-entity documents that earlier versions retained.
+///
+/// The hand-over follows Home Assistant's documented migration, in this order within one batch of messages (MQTT
+/// keeps one client's order):
+/// 1. `{"migrate_discovery": true}` on every old per-entity topic whose entity the new document carries: Home
+///    Assistant unloads the entity but keeps its registry entry (entity id, name, history);
+/// 2. the device document, whose `cmps` keys are the old object ids under the old node id as device id, so each
+///    entity keeps its discovery id and `unique_id` and is loaded again from the device document;
+/// 3. an empty retained payload on every old topic, so the broker keeps none of them (Home Assistant ignores it:
+///    the entity no longer belongs to that topic).
+/// An old topic whose entity no longer exists (fewer cells, a pack gone) is only cleared, which removes the entity.
+/// Nothing is sent for a topic the broker does not hold, so a second start does nothing: the migration runs again
+/// only if old documents reappear. The marker is retained for the moment between 1 and 3 so that a Home Assistant
+/// subscribing in between sees the marker, not the old config; a marker left by an interrupted run is cleared.
+struct DiscoveryPlan {
+    let prefix: String
+    /// Old per-entity topics the broker still holds, with the `unique_id` of their config (nil: not a config).
+    private(set) var legacy: [String: String?] = [:]
+    /// What was published per device id in this session.
+    private(set) var published: [String: Set<String>] = [:]
+    /// Devices whose document the broker held when we subscribed (from an earlier run): Home Assistant has their
+    /// entities, so a document of unknown shape must not replace it.
+    private(set) var onBroker: Set<String> = []
+    private var arrived = false
+
+    init(prefix: String) { self.prefix = prefix }
+
+    static let migrateMarker = Array(#"{"migrate_discovery":true}"#.utf8)
+
+    /// The filters under which earlier versions retained per-entity documents, and the devices' own topics.
+    static func filters(prefix: String, deviceIDs: [String]) -> [String] {
+        deviceIDs.flatMap { ["\(prefix)+/\($0)/+/config", "\(prefix)device/\($0)/config"] }
+    }
+
+    /// A message on a device topic: a retained document there is one an earlier run left.
+    mutating func note(device topic: String, payload: [UInt8], retained: Bool) {
+        let parts = topic.dropFirst(prefix.count).split(separator: "/")
+        guard retained, !payload.isEmpty, topic.hasPrefix(prefix), parts.count == 3, parts[0] == "device" else { return }
+        onBroker.insert(String(parts[1]))
+    }
+
+    /// Whether `topic` is an old per-entity discovery topic (`<prefix><platform>/<node>/<key>/config`).
+    func isLegacy(_ topic: String) -> Bool {
+        guard topic.hasPrefix(prefix) else { return false }
+        let parts = topic.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] != "device" && parts[3] == "config"
+    }
+
+    /// A message on an old topic. Only retained ones matter (what the broker holds); an empty one is a topic cleared.
+    mutating func note(legacy topic: String, payload: [UInt8], retained: Bool) {
+        guard retained, !payload.isEmpty else { return }
+        let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any]
+        legacy[topic] = (object?["unique_id"] ?? object?["uniq_id"]) as? String
+        arrived = true
+    }
+
+    /// The messages to send now, in order. `devices` are all of them, each `ready` once its shape is known; `force`
+    /// republishes every ready document (a (re)connection, Home Assistant's birth).
+    mutating func messages(_ devices: [(device: DeviceDiscovery, ready: Bool)], force: Bool) -> [MQTTMessage] {
+        let ready = devices.filter(\.ready).map(\.device)
+        var due = Set(ready.filter { force || published[$0.id] != $0.uniqueIDs }.map(\.id))
+        guard !due.isEmpty || arrived else { return [] }
+        arrived = false
+        var markers: [MQTTMessage] = []
+        var clears: [MQTTMessage] = []
+        for (topic, uniqueID) in legacy.sorted(by: { $0.key < $1.key }) {
+            let node = String(topic.dropFirst(prefix.count).split(separator: "/")[1])
+            if let uniqueID, let owner = ready.first(where: { $0.uniqueIDs.contains(uniqueID) }) {
+                markers.append(MQTTMessage(topic, Self.migrateMarker))
+                due.insert(owner.id)
+            } else if uniqueID != nil, devices.contains(where: { $0.device.id == node && !$0.ready }) {
+                continue  // its device's shape is not known yet: the entity may still be one of it
+            }
+            clears.append(MQTTMessage(topic, []))
+            legacy[topic] = nil
+        }
+        let documents = ready.filter { due.contains($0.id) }.map { device in
+            published[device.id] = device.uniqueIDs
+            return MQTTMessage(device.topic(prefix: prefix), device.document())
+        }
+        return markers + documents + clears
+    }
+}
