@@ -51,9 +51,7 @@ struct GatewayAssembly {
             }
             settings.bmsCurrentDeadband = sim.bmsDeadband
             settings.deviceFaults = try SimulatedPacks.deviceFaults(configuration)
-            settings.loadLine = configuration.panel.loadLine
-            settings.balancerLine = configuration.panel.balancerLine
-            settings.displaySwitchLine = configuration.panel.displaySwitchLine
+            settings.lines = configuration.panel.relayLines
             settings.oledHeight = configuration.panel.oledHeight
             settings.shuntOhms = configuration.shunt.shuntOhms
             (configuration, settings.packs) = try SimulatedPacks.bank(configuration)

@@ -40,8 +40,8 @@ extension SimulatedHardwareSet {
         case (.display, .dead): peripherals.i2c.detach(at: Self.oledAddress)
         case (.shunt, _): peripherals.ina226.setFrozen(true)
         case (.display, _): peripherals.oled.setFrozen(true)
-        case (.load, _): peripherals.gpio.setFault(settings.loadLine, lineFault)
-        case (.balancer, _): peripherals.gpio.setFault(settings.balancerLine, lineFault)
+        case (.load, _): peripherals.gpio.setFault(settings.lines.load, lineFault)
+        case (.balancer, _): peripherals.gpio.setFault(settings.lines.balancer, lineFault)
         case (.bms(let pack), _) where bank != nil:
             bank?.strike(pack: pack, fault.kind)
             faults.withLock { state in if !state.active.contains(fault) { state.active.append(fault) } }
@@ -72,8 +72,8 @@ extension SimulatedHardwareSet {
             peripherals.i2c.attach(peripherals.oled, at: Self.oledAddress)
         case (.shunt, .stuck): peripherals.ina226.setFrozen(false)
         case (.display, .stuck): peripherals.oled.setFrozen(false)
-        case (.load, _): peripherals.gpio.setFault(settings.loadLine, nil)
-        case (.balancer, _): peripherals.gpio.setFault(settings.balancerLine, nil)
+        case (.load, _): peripherals.gpio.setFault(settings.lines.load, nil)
+        case (.balancer, _): peripherals.gpio.setFault(settings.lines.balancer, nil)
         default: break  // only the faults above can end (refused when parsed)
         }
     }

@@ -22,9 +22,8 @@ public final class SimulatedHardwareSet: Sendable {
         public var bmsCurrentDeadband = 1.0
         /// Device faults, each striking at its simulated second (``DeviceFault``).
         public var deviceFaults: [DeviceFault] = []
-        public var loadLine: UInt32 = 5
-        public var balancerLine: UInt32 = 3
-        public var displaySwitchLine: UInt32 = 7
+        /// The GPIO lines of the relays and the display switch.
+        public var lines = RelayBoardLines()
         public var oledHeight = 32
         public var shuntOhms = 0.002
         /// Packs in parallel (``SimulatedBank``); 1 is the single BMS of old.
@@ -71,7 +70,7 @@ public final class SimulatedHardwareSet: Sendable {
         peripherals = SimulatedPeripherals(shuntOhms: settings.shuntOhms, oledHeight: settings.oledHeight)
         peripherals.ina226.setMeasurement(busVoltage: world.packVoltage, current: world.current)
         // The display switch is "on" in the simulation, so the OLED pages rotate.
-        peripherals.gpio.setInput(settings.displaySwitchLine, true)
+        peripherals.gpio.setInput(settings.lines.displaySwitch, true)
         self.world = Mutex((world, coupling))
         faults = Mutex(FaultState(pending: settings.deviceFaults.sorted { $0.atSeconds < $1.atSeconds },
                                   bmsRules: settings.bmsFaults))
@@ -109,8 +108,8 @@ public final class SimulatedHardwareSet: Sendable {
 
     /// One step of the world: relays in from GPIO, physics, measurements out to the BMS and the INA226.
     public func step(seconds: Double, hour: Double) {
-        let loadOn = peripherals.gpio.outputLevel(settings.loadLine)
-        let balancerOn = peripherals.gpio.outputLevel(settings.balancerLine)
+        let loadOn = peripherals.gpio.outputLevel(settings.lines.load)
+        let balancerOn = peripherals.gpio.outputLevel(settings.lines.balancer)
         if let bank {
             let (voltage, current) = bank.step(seconds: seconds, hour: hour, loadOn: loadOn, balancerOn: balancerOn)
             peripherals.ina226.setMeasurement(busVoltage: voltage, current: current)
@@ -137,8 +136,7 @@ public final class SimulatedHardwareSet: Sendable {
         let bus = peripherals.i2c, chip = peripherals.gpio
         let slots = DeviceSet.peripheralSlots(
             shuntBus: { bus }, shunt: shunt, oledBus: { bus }, oledAddress: oledAddress, oledHeight: settings.oledHeight,
-            gpioChip: { chip }, lines: RelayBoardLines(load: settings.loadLine, balancer: settings.balancerLine,
-                                                       displaySwitch: settings.displaySwitchLine))
+            gpioChip: { chip }, lines: settings.lines)
         var set = DeviceSet(shunt: slots.shunt, oled: slots.oled, relays: slots.relays)
         if let bank {
             set.bmsBuses = bank.buses(client: client)
