@@ -111,7 +111,9 @@ struct DeviceRecoveryTests {
         guard case .unavailable = outcome else { Issue.record("the stuck line took the write: \(outcome)"); return }
         #expect(rig.service.snapshot?.relaysAvailable == false)
         // Still stuck: the retry re-requests the lines, but the line does not take its level, so it stays failed.
-        try await Task.sleep(for: .milliseconds(300))
+        // (15 ticks at 50x are 300 ms, three retries.)
+        let ticks = rig.service.tickCount
+        _ = try #require(rig.waitFor { _ in rig.service.tickCount > ticks + 15 })
         #expect(rig.service.snapshot?.relaysAvailable == false)
         rig.hardware.end(fault)
         #expect(rig.waitFor { $0.relaysAvailable } != nil)
