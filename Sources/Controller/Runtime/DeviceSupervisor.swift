@@ -148,7 +148,7 @@ final class DeviceSupervisor {
         switch change {
         case .setUp: break
         case .failed(let why), .setUpAgain(let why):
-            service.logger.warning("relays: \(why)")
+            service.logger.warning("relays: \(why) (requested again every \(Self.retryText(relays)))")
             service.emit(.status(.relays, online: false, reason: why), at: uptime)
         case .recovered:
             failedRelayLines = [:]
