@@ -1,12 +1,21 @@
-/// How a peripheral comes up, in ESPHome's manner (`Component::setup`, `mark_failed`): it is made, then set up once
-/// (probed, configured); one that cannot be set up is marked failed with its reason and left out of the set, and
-/// the caller may try again later. The real (Linux) and the simulated sets go through the same steps.
+/// How a peripheral comes up and stays up, in ESPHome's manner (`Component::setup`, `update`, `mark_failed`): it is
+/// made (its bus opened, its address bound), set up (probed, configured), checked now and then while it works, and
+/// set up again after it failed or lost its set-up (a brown-out returns a chip to its power-on state).
+/// ``DeviceSlot`` runs these steps; the real (Linux) and the simulated sets go through the same ones.
 public protocol DeviceLifecycle: AnyObject {
     /// Probes and prepares the device; throws why it cannot be used.
     func setUp() throws
+    /// A cheap check that the device still holds what ``setUp()`` gave it; throws what was lost.
+    func checkSetUp() throws
 }
 
-/// The INA226 is ready once its IDs match and its configuration and calibration read back as written.
+extension DeviceLifecycle {
+    /// Nothing to check by default: a failed transfer is what tells.
+    public func checkSetUp() throws {}
+}
+
+/// The INA226 is ready once its IDs match and its configuration and calibration read back as written; it still
+/// is while both registers hold those values (a power-cycled chip reads 0x4127 and 0).
 extension INA226: DeviceLifecycle {
     public func setUp() throws {
         switch probe() {
@@ -15,44 +24,33 @@ extension INA226: DeviceLifecycle {
         case .otherChip: throw DeviceSetupFailure("another chip answers at 0x\(String(configuration.address, radix: 16))")
         }
     }
+
+    public func checkSetUp() throws {
+        try checkRegisters([.configuration, .calibration])
+    }
 }
 
-/// The relay board is ready once its lines are requested, which its initialiser does.
+/// The OLED is ready once it acknowledges its address and took the init sequence and a blank frame.
+extension SSD1306: DeviceLifecycle {
+    public func setUp() throws {
+        guard isPresent() else { throw DeviceSetupFailure("no SSD1306 answers at \(chip)") }
+        try initialize()
+    }
+
+    public func checkSetUp() throws {
+        if try reportsDisplayOff() {
+            throw DeviceSetupFailure("the panel reports its display off: it lost its set-up (power-cycled?)")
+        }
+    }
+}
+
+/// The relay board is ready once its lines are requested, at the levels last driven.
 extension RelayBoard: DeviceLifecycle {
-    public func setUp() throws {}
+    public func setUp() throws { try requestLines() }
 }
 
 /// Why a device could not be set up, as it appears after the device's name in the problems list.
 public struct DeviceSetupFailure: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// Sets up the devices of one set and records every failure as "NAME: reason", the `problems` of ``DeviceSet``.
-public struct DeviceSetup {
-    public private(set) var problems: [String] = []
-
-    public init() {}
-
-    /// Makes the device and sets it up; nil (and the failure recorded) if either step fails.
-    public mutating func setUp<Device: DeviceLifecycle>(_ name: String, _ make: () throws -> Device) -> Device? {
-        do {
-            let device = try make()
-            try device.setUp()
-            return device
-        } catch {
-            markFailed(name, error)
-            return nil
-        }
-    }
-
-    /// Records that `name` failed (ESPHome's `mark_failed`).
-    public mutating func markFailed(_ name: String, _ reason: any Error) {
-        problems.append("\(name): \(reason)")
-    }
-
-    /// Records that `name` failed, with a reason of the caller's.
-    public mutating func markFailed(_ name: String, _ reason: String) {
-        problems.append("\(name): \(reason)")
-    }
 }

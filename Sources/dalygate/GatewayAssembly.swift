@@ -51,9 +51,7 @@ struct GatewayAssembly {
             }
             settings.bmsCurrentDeadband = sim.bmsDeadband
             settings.deviceFaults = try SimulatedPacks.deviceFaults(configuration)
-            settings.loadLine = configuration.panel.loadLine
-            settings.balancerLine = configuration.panel.balancerLine
-            settings.displaySwitchLine = configuration.panel.displaySwitchLine
+            settings.lines = configuration.panel.relayLines
             settings.oledHeight = configuration.panel.oledHeight
             settings.shuntOhms = configuration.shunt.shuntOhms
             (configuration, settings.packs) = try SimulatedPacks.bank(configuration)
@@ -141,7 +139,8 @@ struct GatewayAssembly {
                                        paddingIdle: .milliseconds(max(40 / speed, 2)))
     }
 
-    /// Opens each real device; a missing one is reported and left out (the BMS port is retried every 10 s).
+    /// The real devices: the BMS port opened now (retried every 10 s while missing), the I2C and GPIO devices in
+    /// slots that the controller sets up and retries.
     static func linuxDevices(_ configuration: GatewayConfiguration) -> DeviceSet {
         var problems: [String] = []
         let bmsPath = configuration.bms.port
@@ -157,24 +156,12 @@ struct GatewayAssembly {
         if buses.isEmpty {
             do { bms = try openBMS() } catch { problems.append("BMS: \(error) (retrying every 10 s)") }
         }
-        var setup = DeviceSetup()
-        let shunt = setup.setUp("INA226") {
-            INA226(bus: try LinuxI2CBus(path: configuration.shunt.i2c), configuration: configuration.shunt.driverConfiguration)
-        }
-        var oled: SSD1306?
-        do {
-            let display = SSD1306(bus: try LinuxI2CBus(path: configuration.panel.i2c), address: UInt8(configuration.panel.oledAddress),
-                                  height: configuration.panel.oledHeight)
-            // The controller initialises the panel; a chip that does not even answer is left out here.
-            if display.isPresent() { oled = display } else { setup.markFailed("OLED", "no SSD1306 at \(display.chip)") }
-        } catch {
-            setup.markFailed("OLED", error)
-        }
-        let relays = setup.setUp("relays") {
-            try RelayBoard(chip: try LinuxGPIOChip(path: configuration.panel.gpioChip), lines: configuration.panel.relayLines)
-        }
-        problems += setup.problems
-        return DeviceSet(bms: bms, openBMS: buses.isEmpty ? openBMS : nil, shunt: shunt, oled: oled, relays: relays,
-                         problems: problems, bmsBuses: buses)
+        let panel = configuration.panel
+        let slots = DeviceSet.peripheralSlots(
+            shuntBus: { try LinuxI2CBus(path: configuration.shunt.i2c) }, shunt: configuration.shunt.driverConfiguration,
+            oledBus: { try LinuxI2CBus(path: panel.i2c) }, oledAddress: UInt8(panel.oledAddress), oledHeight: panel.oledHeight,
+            gpioChip: { try LinuxGPIOChip(path: panel.gpioChip) }, lines: panel.relayLines)
+        return DeviceSet(bms: bms, openBMS: buses.isEmpty ? openBMS : nil, shunt: slots.shunt, oled: slots.oled,
+                         relays: slots.relays, problems: problems, bmsBuses: buses)
     }
 }

@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     var speed: Double?
 
     @Option(name: .customLong("sim-fault"),
-            help: "With --simulate: inject a device fault, DEVICE:KIND[@SECONDS] (repeatable). DEVICE: shunt, bms (bmsN), load, balancer, display; KIND: dead, stuck, hang (shunt and display: the I2C transfer never completes), or for the BMS a sim-bms fault name; SECONDS of simulated time after start.")
+            help: "With --simulate: inject a device fault, DEVICE:KIND[@SECONDS[-END]] (repeatable). DEVICE: shunt, bms (bmsN), load, balancer, display; KIND: dead, stuck, hang (shunt and display: the I2C transfer never completes), reset (shunt and display: a power cycle, registers back at power-on values), or for the BMS a sim-bms fault name; SECONDS of simulated time after start; END: when a dead or stuck shunt, display, load or balancer answers again (a dead chip comes back at its power-on state).")
     var simFaults: [String] = []
 
     @Option(help: "Directory of the SQLite state.")

@@ -15,7 +15,8 @@ struct ControllerServiceTests {
         let service: ControllerService
         let directory: String
 
-        init(directory: String = StateStoreTests.temporaryDirectory(), speed: Double = 50, startController: Bool = true) throws {
+        init(directory: String = StateStoreTests.temporaryDirectory(), speed: Double = 50, startController: Bool = true,
+             adjust: (DeviceSet) -> Void = { _ in }) throws {
             self.directory = directory
             var settings = SimulatedHardwareSet.Settings()
             settings.speed = speed
@@ -24,6 +25,7 @@ struct ControllerServiceTests {
             configuration.state.writeIntervalSeconds = 0.2
             let devices = try hardware.devices(client: DalyClientConfiguration(timeout: .milliseconds(40)),
                                                shunt: configuration.shunt.driverConfiguration)
+            adjust(devices)
             service = try ControllerService(configuration: configuration, devices: devices, clock: ScaledClock(speed: speed),
                                             store: try StateStore(directory: directory), simulated: true,
                                             logger: Logger(label: "test"))

@@ -8,7 +8,7 @@ struct GPIOTests {
     @Test("both relays are driven low the moment the lines are requested, under the consumer dalygate")
     func relaysStartLow() throws {
         let chip = SimulatedGPIOChip()
-        let board = try RelayBoard(chip: chip)
+        let board = try RelayBoard.requesting(chip: chip)
         #expect(!chip.outputLevel(5) && !chip.outputLevel(3))
         #expect(chip.consumer(of: 5) == "dalygate" && chip.consumer(of: 7) == "dalygate")
         let state = try board.readBack()
@@ -18,7 +18,7 @@ struct GPIOTests {
     @Test("switching a relay changes the line, and the read-back reports the line")
     func switching() throws {
         let chip = SimulatedGPIOChip()
-        let board = try RelayBoard(chip: chip)
+        let board = try RelayBoard.requesting(chip: chip)
         try board.setLoad(true)
         #expect(chip.outputLevel(5) && !chip.outputLevel(3))
         try board.setBalancer(true)
@@ -30,7 +30,7 @@ struct GPIOTests {
     @Test("the display switch reads low through its pull-down until driven high")
     func displaySwitch() throws {
         let chip = SimulatedGPIOChip()
-        let board = try RelayBoard(chip: chip)
+        let board = try RelayBoard.requesting(chip: chip)
         #expect(try !board.readBack().displaySwitch)
         chip.setInput(7, true)
         #expect(try board.readBack().displaySwitch)
@@ -39,22 +39,22 @@ struct GPIOTests {
     @Test("a line held by another consumer or past the chip's end is refused")
     func busyAndInvalid() throws {
         let chip = SimulatedGPIOChip(lineCount: 8)
-        let first = try RelayBoard(chip: chip)
+        let first = try RelayBoard.requesting(chip: chip)
         #expect(throws: GPIOError(kind: .lineBusy, path: "sim:gpiochip0", message: "line 5 is in use by dalygate")) {
-            try RelayBoard(chip: chip)
+            try RelayBoard.requesting(chip: chip)
         }
         _ = first
         #expect(throws: GPIOError.self) {
-            try RelayBoard(chip: chip, lines: RelayBoardLines(load: 12, balancer: 3, displaySwitch: 7))
+            try RelayBoard.requesting(chip: chip, lines: RelayBoardLines(load: 12, balancer: 3, displaySwitch: 7))
         }
     }
 
     @Test("lines are released when the board goes away")
     func release() throws {
         let chip = SimulatedGPIOChip()
-        do { _ = try RelayBoard(chip: chip) }
+        do { _ = try RelayBoard.requesting(chip: chip) }
         #expect(chip.consumer(of: 5) == nil)
-        _ = try RelayBoard(chip: chip)
+        _ = try RelayBoard.requesting(chip: chip)
     }
 
     @Test("the Linux backends say clearly when a chip or bus is missing or not a device")

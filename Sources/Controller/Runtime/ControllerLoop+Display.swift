@@ -3,8 +3,7 @@ import DeviceKit
 /// The OLED: the display switch, the page rotation and the page contents, on the controller's thread.
 extension ControllerLoop {
     func updateDisplay(uptime: Double, service: ControllerService) {
-        let switchOn: Bool
-        if let relays = devices.relays, let state = try? relays.readBack() { switchOn = state.displaySwitch } else { switchOn = false }
+        let switchOn = peripherals.displaySwitch
         displayEnabled = switchOn
         switch rotation.tick(enabled: switchOn) {
         case .show(let page):
@@ -20,27 +19,9 @@ extension ControllerLoop {
         }
     }
 
-    /// Writes the framebuffer to the OLED; a failed write is shown in the state and as a `display` status event
-    /// (once per outage), and a write that works again after one says so too.
-    private func showFrame(uptime: Double, service: ControllerService) {
-        guard let oled = devices.oled else { return }
-        do {
-            try oled.show(framebuffer)
-            if displayProblem != nil {
-                displayProblem = nil
-                service.emit(.status(.display, online: true, reason: "OLED answers"), at: uptime)
-            }
-        } catch {
-            displayFailed("OLED: \(error)", uptime: uptime, service: service)
-        }
-    }
-
-    func displayFailed(_ problem: String, uptime: Double, service: ControllerService) {
-        if displayProblem == nil {
-            service.logger.warning("\(problem)")
-            service.emit(.status(.display, online: false, reason: problem), at: uptime)
-        }
-        displayProblem = problem
+    /// Writes the framebuffer to the OLED (a failed write is the supervisor's to report and retry).
+    func showFrame(uptime: Double, service: ControllerService) {
+        peripherals.show(framebuffer, uptime: uptime, service: service)
     }
 
     func displayStatus(uptime: Double, service: ControllerService) -> DisplayStatus {

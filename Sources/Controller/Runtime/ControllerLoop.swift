@@ -7,31 +7,30 @@ import Logging
 /// then used only by it (`@unchecked Sendable` for that one hand-over).
 final class ControllerLoop: @unchecked Sendable {
     var core: ControllerCore
-    var devices: DeviceSet
+    /// The shunt, the OLED and the relay board, each with its lifecycle.
+    let peripherals: DeviceSupervisor
     private let configuration: GatewayConfiguration
     var rotation: DisplayRotation
     var framebuffer: MonochromeFramebuffer
     var displayEnabled = false
     var displayLines: [String] = []
-    /// Why the OLED is not showing what it should (its initialisation or its last write failed), nil while it works.
-    var displayProblem: String?
     private var lastTickUptime: Double?
     private var lastSave = ContinuousClock.now
     private var lastHistoryMinute: Int?
     private var lastBMSError: String?
-    private var lastShuntError: String?
     private var sequence: UInt64 = 0
-    /// The relays whose last line write failed, with the error (a missing GPIO chip counts as a failed write).
-    private var failedRelayLines: [Output: String] = [:]
     private var lastPollSeconds: Double?
     private var switchCounts: [Output: Int] = [:]
     /// Every pack's BMS port and last reading; the bank it makes is the automation's BMS.
     private let bank: PackPoller
+    /// Why devices were missing when the set was made (the BMS port), logged at start.
+    private let startProblems: [String]
 
     init(core: ControllerCore, devices: DeviceSet, configuration: GatewayConfiguration) {
         self.core = core
-        self.devices = devices
+        peripherals = DeviceSupervisor(devices: devices, gpioChip: configuration.panel.gpioChip)
         self.configuration = configuration
+        startProblems = devices.problems
         bank = PackPoller(bank: configuration.bank, devices: devices, automation: configuration.automation)
         rotation = DisplayRotation(interval: configuration.panel.pageSeconds)
         framebuffer = MonochromeFramebuffer(width: 128, height: configuration.panel.oledHeight)
@@ -39,14 +38,9 @@ final class ControllerLoop: @unchecked Sendable {
 
     func run(service: ControllerService) {
         let logger = service.logger
-        for problem in devices.problems { logger.warning("\(problem)") }
-        if let oled = devices.oled {
-            do { try oled.initialize() } catch {
-                devices.oled = nil
-                displayFailed("OLED: \(error)", uptime: service.clock.uptime(), service: service)
-            }
-        }
+        for problem in startProblems { logger.warning("\(problem)") }
         let startUptime = service.clock.uptime()
+        _ = peripherals.maintain(uptime: startUptime, service: service)
         execute(core.start(), uptime: startUptime, service: service)
         var nextTick = startUptime
         while service.isRunning {
@@ -72,7 +66,8 @@ final class ControllerLoop: @unchecked Sendable {
     private func tick(at uptime: Double, service: ControllerService) {
         let seconds = lastTickUptime.map { uptime - $0 } ?? 0
         lastTickUptime = uptime
-        let (shunt, shuntError) = readShunt()
+        if peripherals.maintain(uptime: uptime, service: service) { showFrame(uptime: uptime, service: service) }
+        let (shunt, shuntError) = peripherals.readShunt(service: service)
         let (bms, bmsError) = pollBMS(service: service)
         let actions = core.tick(TickInput(uptime: uptime, seconds: seconds, shunt: shunt, shuntError: shuntError,
                                           bms: bms, bmsError: bmsError))
@@ -82,17 +77,6 @@ final class ControllerLoop: @unchecked Sendable {
         let snapshot = makeSnapshot(uptime: uptime, service: service)
         service.publish(snapshot)
         persist(snapshot, service: service)
-    }
-
-    private func readShunt() -> (ShuntReading?, String?) {
-        guard let ina = devices.shunt else { return (nil, "INA226 not available") }
-        do {
-            lastShuntError = nil
-            return (try ina.read(), nil)
-        } catch {
-            lastShuntError = error.description
-            return (nil, error.description)
-        }
     }
 
     private func pollBMS(service: ControllerService) -> (DalyReading?, String?) {
@@ -124,7 +108,7 @@ final class ControllerLoop: @unchecked Sendable {
                 }
                 service.emit(body, at: uptime)
             case .setRelay(let output, let on):
-                if let error = setRelay(output, on, service: service, uptime: uptime) {
+                if let error = peripherals.setRelay(output, on, uptime: uptime, service: service) {
                     failed[output] = error
                     core.relayWriteFailed(output, on)
                 }
@@ -153,30 +137,6 @@ final class ControllerLoop: @unchecked Sendable {
         return failed
     }
 
-    /// Drives a relay line; the error text when the write failed.
-    /// A missing GPIO chip is a failed write too: nothing was switched, so nothing may say it was.
-    private func setRelay(_ output: Output, _ on: Bool, service: ControllerService, uptime: Double) -> String? {
-        let failure: String
-        if let relays = devices.relays {
-            do {
-                if output == .load { try relays.setLoad(on) } else { try relays.setBalancer(on) }
-                failedRelayLines[output] = nil
-                return nil
-            } catch {
-                failure = error.description
-            }
-        } else {
-            failure = relaysMissing
-        }
-        if failedRelayLines.isEmpty {
-            service.emit(.status(.relays, online: false, reason: failure), at: uptime)
-        }
-        failedRelayLines[output] = failure
-        return failure
-    }
-
-    private var relaysMissing: String { "relays unavailable: \(configuration.panel.gpioChip) is not open" }
-
     private func writeBMS(service: ControllerService, _ body: (DalyClient) throws(DalyClientError) -> Void) -> CommandOutcome {
         bank.write(pack: nil, body)
     }
@@ -192,8 +152,8 @@ final class ControllerLoop: @unchecked Sendable {
                                   reason: nil), at: uptime)
             return finish(pending, bank.execute(command, pack: index), uptime: uptime, service: service)
         }
-        if devices.relays == nil, commandSwitchesRelay(request.command) {
-            return finish(pending, .unavailable(relaysMissing), uptime: uptime, service: service, accepted: false)
+        if !peripherals.relayBoardWorking, commandSwitchesRelay(request.command) {
+            return finish(pending, .unavailable(peripherals.relaysMissing), uptime: uptime, service: service, accepted: false)
         }
         let modeBefore = request.command.output.flatMap { core.modes[$0] }
         let (outcome, actions) = core.handle(request, uptime: uptime)
@@ -245,14 +205,14 @@ final class ControllerLoop: @unchecked Sendable {
     private func makeSnapshot(uptime: Double, service: ControllerService) -> Snapshot {
         sequence += 1
         var display = Snapshot.DisplaySnapshot(enabled: displayEnabled, page: rotation.page, lines: displayLines, image: DisplayImage(framebuffer))
-        (display.online, display.problem) = (displayProblem == nil, displayProblem)
+        (display.online, display.problem) = (peripherals.displayProblem == nil, peripherals.displayProblem)
         return Snapshot(
             sequence: sequence, time: service.clock.date(at: uptime), uptime: uptime, simulated: service.simulated,
             loadPolicy: configuration.automation.loadPolicy, bms: core.lastBMS, bmsOK: core.bmsOnline == true,
             bmsAge: core.lastBMSUptime.map { uptime - $0 }, bmsError: core.bmsOnline == true ? nil : lastBMSError,
             shunt: core.lastShunt.map(ShuntMeasurement.init), shuntOK: core.shuntOnline == true, shuntAge: core.lastShuntUptime.map { uptime - $0 },
             energy: core.energy, relays: core.relays, modes: core.modes, changes: core.lastChange,
-            relaysAvailable: devices.relays != nil && failedRelayLines.isEmpty,
+            relaysAvailable: peripherals.relaysAvailable,
             display: display,
             gatewayAlarms: core.gatewayAlarms + bank.gatewayAlarms, bmsStatistics: bank.statistics.map(BMSLinkStatistics.init),
             lastPollSeconds: lastPollSeconds, switchCounts: switchCounts, alarmsRaised: core.alarmsRaised,

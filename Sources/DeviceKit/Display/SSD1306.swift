@@ -33,6 +33,11 @@ public final class SSD1306 {
     public var address: UInt8 { chip.address }
     public let width = 128
     public let height: Int
+    /// Whether this panel's status byte can be trusted: it read "display on" right after initialisation. (Many
+    /// I2C modules answer reads with 0xFF or nothing useful; for them the status is never consulted.)
+    private var statusReadable = false
+    /// What the driver last told the panel: on after initialisation, off after `setPower(false)`.
+    private var switchedOn = false
 
     public init(bus: any I2CBus, address: UInt8 = 0x3C, height: Int = 32) {
         precondition(height == 32 || height == 64, "SSD1306 panels are 128x32 or 128x64")
@@ -55,6 +60,23 @@ public final class SSD1306 {
     public func initialize() throws(I2CError) {
         try chip.write([SSD1306Command.commandStream] + initSequence)
         try show(MonochromeFramebuffer(width: width, height: height))
+        switchedOn = true
+        statusReadable = (try? statusByte()).map { $0 & Self.displayOffBit == 0 } ?? false
+    }
+
+    /// Bit 6 of the status byte: set while the display is off (datasheet §8.1.3 / command table, "status read").
+    static let displayOffBit: UInt8 = 0x40
+
+    /// The controller's status byte (a one-byte read).
+    func statusByte() throws(I2CError) -> UInt8 {
+        try chip.transfer(write: [], readCount: 1).first ?? 0xFF
+    }
+
+    /// Whether a panel that was switched on now says its display is off, as after a power cycle (its RAM and
+    /// settings are then at their reset values). False for a panel whose status cannot be read.
+    public func reportsDisplayOff() throws(I2CError) -> Bool {
+        guard statusReadable, switchedOn else { return false }
+        return try statusByte() & Self.displayOffBit != 0
     }
 
     /// Sends the whole framebuffer, one I2C write per page.
@@ -70,6 +92,7 @@ public final class SSD1306 {
     /// Turns the panel on or off (its RAM is kept).
     public func setPower(_ on: Bool) throws(I2CError) {
         try chip.write([SSD1306Command.commandStream, on ? SSD1306Command.displayOn : SSD1306Command.displayOff])
+        switchedOn = on
     }
 
     /// Whether a device acknowledges the address (an SSD1306 answers a one-byte status read).

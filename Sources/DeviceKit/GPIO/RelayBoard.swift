@@ -13,28 +13,61 @@ public struct RelayBoardLines: Equatable, Sendable {
 
 /// The two solid-state relays (HIGH = on) and the display-enable switch (HIGH = display on, pulled down).
 ///
-/// Requested as one set under the consumer "dalygate"; both relays are driven low the moment the lines are
-/// requested, as juepi's firmware does at boot. The board keeps no state: the controller remembers what it last
-/// drove, and ``readBack()`` reads the levels actually on the lines (today for the display switch).
+/// The lines are requested as one set under the consumer "dalygate" by ``requestLines()`` (its set-up). The board
+/// remembers the levels it last drove successfully: the first request drives both relays low, as juepi's firmware
+/// does at boot, and a request made again after a failure (a line re-requested on retry) keeps the relays where
+/// they were. ``readBack()`` reads the levels actually on the lines.
 public final class RelayBoard {
     public let lines: RelayBoardLines
-    private let request: any GPIOLineRequest
+    private let chip: any GPIOChip
+    private let consumer: String
+    private var request: (any GPIOLineRequest)?
+    /// The levels last driven successfully: the initial levels of the next request.
+    public private(set) var driven: (load: Bool, balancer: Bool) = (false, false)
 
-    public init(chip: any GPIOChip, lines: RelayBoardLines = .init(), consumer: String = "dalygate") throws(GPIOError) {
+    /// Binds the board to its chip; ``requestLines()`` takes the lines.
+    public init(chip: any GPIOChip, lines: RelayBoardLines = .init(), consumer: String = "dalygate") {
+        self.chip = chip
         self.lines = lines
+        self.consumer = consumer
+    }
+
+    /// A board with its lines requested at once, both relays low.
+    public static func requesting(chip: any GPIOChip, lines: RelayBoardLines = .init(),
+                                  consumer: String = "dalygate") throws(GPIOError) -> RelayBoard {
+        let board = RelayBoard(chip: chip, lines: lines, consumer: consumer)
+        try board.requestLines()
+        return board
+    }
+
+    /// Requests the lines (letting go of any earlier request first), the relays at their last driven levels.
+    public func requestLines() throws(GPIOError) {
+        request = nil
         request = try chip.request([
-            GPIOLineConfiguration(offset: lines.load, direction: .output(initial: false)),
-            GPIOLineConfiguration(offset: lines.balancer, direction: .output(initial: false)),
+            GPIOLineConfiguration(offset: lines.load, direction: .output(initial: driven.load)),
+            GPIOLineConfiguration(offset: lines.balancer, direction: .output(initial: driven.balancer)),
             GPIOLineConfiguration(offset: lines.displaySwitch, direction: .input(pullDown: true)),
         ], consumer: consumer)
     }
 
-    public func setLoad(_ on: Bool) throws(GPIOError) { try request.set([lines.load: on]) }
-    public func setBalancer(_ on: Bool) throws(GPIOError) { try request.set([lines.balancer: on]) }
+    public func setLoad(_ on: Bool) throws(GPIOError) {
+        try lineRequest().set([lines.load: on])
+        driven.load = on
+    }
+
+    public func setBalancer(_ on: Bool) throws(GPIOError) {
+        try lineRequest().set([lines.balancer: on])
+        driven.balancer = on
+    }
 
     /// The levels actually on the lines.
     public func readBack() throws(GPIOError) -> (load: Bool, balancer: Bool, displaySwitch: Bool) {
-        let values = try request.values([lines.load, lines.balancer, lines.displaySwitch])
+        let values = try lineRequest().values([lines.load, lines.balancer, lines.displaySwitch])
         return (values[lines.load] ?? false, values[lines.balancer] ?? false, values[lines.displaySwitch] ?? false)
+    }
+
+    private func lineRequest() throws(GPIOError) -> any GPIOLineRequest {
+        guard let request else { throw GPIOError(kind: .io, path: chip.path, message: "the relay lines are not requested") }
+        return request
     }
 }

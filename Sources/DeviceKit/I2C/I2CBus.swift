@@ -35,6 +35,8 @@ public struct I2CError: Error, Equatable, Sendable, CustomStringConvertible {
         case notAnAdapter
         /// No device acknowledged the address.
         case noAcknowledge
+        /// A chip answers, but a register no longer holds what set-up wrote (a power cycle reset it).
+        case lostSetUp
         case io
     }
 

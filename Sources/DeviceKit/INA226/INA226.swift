@@ -60,26 +60,41 @@ public final class INA226 {
         }
     }
 
-    /// Writes juepi's configuration (0x07FF) and the calibration, and checks that both read back.
+    /// The values set-up writes: juepi's configuration (0x07FF) and the calibration.
+    var setUpValues: [INA226Register: UInt16] {
+        [.configuration: INA226Constants.juepiConfiguration, .calibration: calibration.register]
+    }
+
+    /// Writes juepi's configuration and the calibration, and checks that both read back.
     public func configure() throws(I2CError) {
-        let writes: [(INA226Register, UInt16)] = [
-            (.configuration, INA226Constants.juepiConfiguration), (.calibration, calibration.register),
-        ]
-        for (register, value) in writes {
-            try chip.writeRegister16(register.rawValue, value)
+        for register in [INA226Register.configuration, .calibration] {
+            try chip.writeRegister16(register.rawValue, setUpValues[register]!)
+        }
+        try checkRegisters([.configuration, .calibration])
+    }
+
+    /// Reads set-up registers back; throws when one does not hold what set-up wrote (after a brown-out the chip
+    /// is at its power-on values, 0x4127 and calibration 0, and its current register reads 0 whatever flows).
+    public func checkRegisters(_ registers: [INA226Register]) throws(I2CError) {
+        for register in registers {
+            guard let value = setUpValues[register] else { continue }
             let back = try chip.readRegister16(register.rawValue)
             guard back == value else {
-                throw I2CError(kind: .io, path: bus.path, address: configuration.address,
-                               message: "INA226 register 0x\(String(register.rawValue, radix: 16)) reads back"
-                                   + " 0x\(String(back, radix: 16)), wrote 0x\(String(value, radix: 16))")
+                throw I2CError(kind: .lostSetUp, path: bus.path, address: configuration.address,
+                               message: "INA226 register 0x\(String(register.rawValue, radix: 16)) reads"
+                                   + " 0x\(String(back, radix: 16)), set-up wrote 0x\(String(value, radix: 16))"
+                                   + (back == INA226Constants.powerOnValue(register) ? " (power-on value: the chip was reset)" : ""))
             }
         }
     }
 
     /// Bus voltage (reg 0x02 × 1.25 mV) and current (reg 0x04, signed, × current LSB), zeroed below the minimum.
+    /// A current register of exactly 0 is what an uncalibrated chip shows: then the calibration is read back first,
+    /// so a chip reset since its set-up throws instead of reading as a battery at rest.
     public func read() throws(I2CError) -> ShuntReading {
         let busRaw = try chip.readRegister16(INA226Register.busVoltage.rawValue)
         let currentRaw = try chip.readRegister16(INA226Register.current.rawValue)
+        if currentRaw == 0 { try checkRegisters([.calibration]) }
         return Self.reading(busRaw: busRaw, currentRaw: currentRaw, calibration: calibration, configuration: configuration)
     }
 

@@ -26,6 +26,17 @@ public enum INA226Constants {
     public static let shuntVoltageLSB = 0.0000025
     /// Power-on value of the configuration register.
     public static let resetConfiguration: UInt16 = 0x4127
+
+    /// What a register holds after power-on or a reset (datasheet table 7-2; nil: a measurement).
+    public static func powerOnValue(_ register: INA226Register) -> UInt16? {
+        switch register {
+        case .configuration: resetConfiguration
+        case .calibration, .maskEnable, .alertLimit: 0
+        case .manufacturerID: manufacturerID
+        case .dieID: dieID
+        case .shuntVoltage, .busVoltage, .power, .current: nil
+        }
+    }
 }
 
 /// Calibration from shunt resistance and the largest expected current, as peterus/INA226Lib 1.1.3 computes it:

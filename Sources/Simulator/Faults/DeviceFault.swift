@@ -33,6 +33,9 @@ public enum DeviceFaultKind: Equatable, Sendable, CustomStringConvertible {
     /// ever, which some SoCs' I2C drivers never time out). Shunt and display only. The tick that reads it hangs,
     /// so this is how the systemd watchdog and /healthz are tested against a stuck controller.
     case hang
+    /// A power cycle, over at once: the chip's registers return to their power-on values (the INA226 loses its
+    /// configuration and calibration, the SSD1306 goes dark and uninitialised). Shunt and display only.
+    case reset
     /// One of `sim-bms --fault`'s misbehaviours (BMS only).
     case bms(DalyFaultRule)
 
@@ -41,35 +44,37 @@ public enum DeviceFaultKind: Equatable, Sendable, CustomStringConvertible {
         case .dead: "dead"
         case .stuck: "stuck"
         case .hang: "hang"
+        case .reset: "reset"
         case .bms(let rule): rule.description
         }
     }
 }
 
-/// One injected device fault: `DEVICE:KIND[@SECONDS]`, striking SECONDS of simulated time after start (default 0).
-/// Examples: `shunt:dead@900`, `load:stuck`, `bms:sleep@60`, `bms:corrupt:0.3`.
+/// One injected device fault: `DEVICE:KIND[@SECONDS[-END]]`, striking SECONDS of simulated time after start
+/// (default 0) and, with an END, over at END seconds (the device answers again; a chip that was dead comes back
+/// at its power-on state, as after a brown-out). Examples: `shunt:dead@900`, `shunt:dead@30-60`, `load:stuck`,
+/// `shunt:reset@120`, `bms:sleep@60`, `bms:corrupt:0.3`.
 public struct DeviceFault: Equatable, Sendable, CustomStringConvertible {
     public var device: SimulatedDevice
     public var kind: DeviceFaultKind
     public var atSeconds: Double
+    /// When the fault is over (nil: never).
+    public var untilSeconds: Double?
 
-    public init(device: SimulatedDevice, kind: DeviceFaultKind, atSeconds: Double = 0) {
+    public init(device: SimulatedDevice, kind: DeviceFaultKind, atSeconds: Double = 0, untilSeconds: Double? = nil) {
         self.device = device
         self.kind = kind
         self.atSeconds = atSeconds
+        self.untilSeconds = untilSeconds
     }
 
-    /// Parses `DEVICE:KIND[@SECONDS]`; the error says what is wrong and what is accepted.
+    /// Parses `DEVICE:KIND[@SECONDS[-END]]`; the error says what is wrong and what is accepted.
     public init(parsing text: String) throws(DeviceFaultError) {
         var body = Substring(text)
         var seconds = 0.0
+        var until: Double?
         if let at = body.lastIndex(of: "@") {
-            let number = body[body.index(after: at)...]
-            guard let value = Double(number), Self.secondsRange.contains(value) else {
-                throw DeviceFaultError(text: text, problem: "'\(number)' after '@' is not a number of seconds in"
-                                       + " 0...\(Int(Self.secondsRange.upperBound)) (10 years)")
-            }
-            seconds = value
+            (seconds, until) = try Self.times(body[body.index(after: at)...], text: text)
             body = body[..<at]
         }
         guard let colon = body.firstIndex(of: ":") else {
@@ -97,14 +102,14 @@ public struct DeviceFault: Equatable, Sendable, CustomStringConvertible {
         switch kindName.lowercased() {
         case "dead": kind = .dead
         case "stuck": kind = .stuck
-        case "hang":
+        case "hang", "reset":
             guard device == .shunt || device == .display else {
-                throw DeviceFaultError(text: text, problem: "'hang' is an I2C fault: shunt or display only")
+                throw DeviceFaultError(text: text, problem: "'\(kindName.lowercased())' is an I2C fault: shunt or display only")
             }
-            kind = .hang
+            kind = kindName.lowercased() == "hang" ? .hang : .reset
         default:
             guard case .bms = device else {
-                throw DeviceFaultError(text: text, problem: "unknown kind '\(kindName)' for \(device); kinds: dead, stuck" + (device == .shunt || device == .display ? ", hang" : ""))
+                throw DeviceFaultError(text: text, problem: "unknown kind '\(kindName)' for \(device); kinds: dead, stuck" + (device == .shunt || device == .display ? ", hang, reset" : ""))
             }
             guard let rule = DalyFaultRule(parsing: kindName) else {
                 throw DeviceFaultError(text: text, problem: "unknown kind '\(kindName)' for the BMS; kinds: dead, stuck, "
@@ -112,7 +117,35 @@ public struct DeviceFault: Equatable, Sendable, CustomStringConvertible {
             }
             kind = .bms(rule)
         }
-        self.init(device: device, kind: kind, atSeconds: seconds)
+        if until != nil {
+            var bms = false
+            if case .bms = device { bms = true }
+            guard kind == .dead || kind == .stuck, !bms else {
+                throw DeviceFaultError(text: text, problem: "only dead and stuck faults of shunt, display, load and balancer"
+                                       + " can end (@START-END)")
+            }
+        }
+        self.init(device: device, kind: kind, atSeconds: seconds, untilSeconds: until)
+    }
+
+    /// `SECONDS` or `START-END` after the '@'.
+    private static func times(_ text: Substring, text whole: String) throws(DeviceFaultError) -> (Double, Double?) {
+        func seconds(_ number: Substring) throws(DeviceFaultError) -> Double {
+            guard let value = Double(number), secondsRange.contains(value) else {
+                throw DeviceFaultError(text: whole, problem: "'\(number)' after '@' is not a number of seconds in"
+                                       + " 0...\(Int(secondsRange.upperBound)) (10 years)")
+            }
+            return value
+        }
+        // A '-' after the first character that is not an exponent's sign separates START and END.
+        guard Double(text) == nil, let dash = text.indices.dropFirst().first(where: {
+            text[$0] == "-" && !"eE".contains(text[text.index(before: $0)])
+        }) else { return (try seconds(text), nil) }
+        let (start, end) = (try seconds(text[..<dash]), try seconds(text[text.index(after: dash)...]))
+        guard end > start else {
+            throw DeviceFaultError(text: whole, problem: "the fault must end after it starts ('\(text)')")
+        }
+        return (start, end)
     }
 
     /// When a fault may strike: from start up to 10 years of simulated time (finite, and whole seconds fit an Int).
@@ -124,7 +157,9 @@ public struct DeviceFault: Equatable, Sendable, CustomStringConvertible {
     static let deviceNames = "shunt, bms (or bmsN for pack N), load, balancer, display"
 
     public var description: String {
-        "\(device):\(kind)" + (atSeconds > 0 ? "@\(atSeconds == atSeconds.rounded() ? String(Int(atSeconds)) : String(atSeconds))" : "")
+        func text(_ seconds: Double) -> String { seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds) }
+        if let untilSeconds { return "\(device):\(kind)@\(text(atSeconds))-\(text(untilSeconds))" }
+        return "\(device):\(kind)" + (atSeconds > 0 ? "@\(text(atSeconds))" : "")
     }
 }
 

@@ -33,6 +33,15 @@ public final class SimulatedINA226: SimulatedI2CDevice {
         }
     }
 
+    /// A power cycle: configuration, calibration, mask/enable and alert limit return to their power-on values
+    /// (0x4127 and zeros), so the current and power registers read 0 until the driver calibrates the chip again.
+    public func powerOnReset() {
+        registers.withLock { r in
+            (r.pointer, r.configuration, r.calibration) = (0, INA226Constants.resetConfiguration, 0)
+            (r.maskEnable, r.alertLimit) = (0, 0)
+        }
+    }
+
     /// Freezes the measurement registers at their present values (a stuck chip), or thaws them.
     public func setFrozen(_ frozen: Bool) { registers.withLock { $0.frozen = frozen } }
 

@@ -51,6 +51,16 @@ public final class SimulatedSSD1306: SimulatedI2CDevice {
     public var contrast: UInt8 { chip.withLock { $0.contrast } }
     public var commandsReceived: Int { chip.withLock { $0.commandsReceived } }
 
+    /// A power cycle: the controller is back at its reset state (display and charge pump off, page addressing,
+    /// default contrast) with its RAM cleared, until the driver sends its init sequence again.
+    public func powerOnReset() {
+        chip.withLock { c in
+            let frozen = c.frozen
+            c = Chip(ram: MonochromeFramebuffer(width: 128, height: height))
+            c.frozen = frozen
+        }
+    }
+
     /// Freezes the display RAM and settings (a stuck panel), or thaws them.
     public func setFrozen(_ frozen: Bool) { chip.withLock { $0.frozen = frozen } }
 

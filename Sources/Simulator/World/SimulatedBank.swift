@@ -108,7 +108,7 @@ public final class SimulatedBank: Sendable {
         switch kind {
         case .dead: link.bms.withState(board: link.board) { $0.asleep = true }
         case .stuck: worlds.withLock { $0[pack - 1].frozen = true }
-        case .hang: break  // refused for the BMS when parsed
+        case .hang, .reset: break  // refused for the BMS when parsed
         case .bms(let rule): link.bms.setFaults([rule])
         }
     }

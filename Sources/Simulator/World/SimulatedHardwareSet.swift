@@ -22,9 +22,8 @@ public final class SimulatedHardwareSet: Sendable {
         public var bmsCurrentDeadband = 1.0
         /// Device faults, each striking at its simulated second (``DeviceFault``).
         public var deviceFaults: [DeviceFault] = []
-        public var loadLine: UInt32 = 5
-        public var balancerLine: UInt32 = 3
-        public var displaySwitchLine: UInt32 = 7
+        /// The GPIO lines of the relays and the display switch.
+        public var lines = RelayBoardLines()
         public var oledHeight = 32
         public var shuntOhms = 0.002
         /// Packs in parallel (``SimulatedBank``); 1 is the single BMS of old.
@@ -43,16 +42,9 @@ public final class SimulatedHardwareSet: Sendable {
     /// Made with the set, so that `start()` cannot fail; the world's thread sleeps on it between steps.
     private let mailbox: Mailbox<Never>
     private let worker: Mutex<Worker<Never>?> = Mutex(nil)
-    private let faults: Mutex<FaultState>
+    let faults: Mutex<FaultState>
 
-    /// Device faults waiting for their time, and what the struck ones changed.
-    struct FaultState {
-        var pending: [DeviceFault]
-        var active: [DeviceFault] = []
-        var bmsRules: [DalyFaultRule]
-        var bmsFrozen = false
-    }
-
+    /// The simulated chips' addresses (``SimulatedPeripherals``' defaults).
     static let inaAddress: UInt8 = 0x40
     static let oledAddress: UInt8 = 0x3C
 
@@ -78,61 +70,12 @@ public final class SimulatedHardwareSet: Sendable {
         peripherals = SimulatedPeripherals(shuntOhms: settings.shuntOhms, oledHeight: settings.oledHeight)
         peripherals.ina226.setMeasurement(busVoltage: world.packVoltage, current: world.current)
         // The display switch is "on" in the simulation, so the OLED pages rotate.
-        peripherals.gpio.setInput(settings.displaySwitchLine, true)
+        peripherals.gpio.setInput(settings.lines.displaySwitch, true)
         self.world = Mutex((world, coupling))
         faults = Mutex(FaultState(pending: settings.deviceFaults.sorted { $0.atSeconds < $1.atSeconds },
                                   bmsRules: settings.bmsFaults))
         mailbox = try Mailbox()
         strikeFaults(upTo: 0)
-    }
-
-    /// The device faults that have struck so far.
-    public var activeFaults: [DeviceFault] { faults.withLock { $0.active } }
-
-    /// Strikes every pending fault due at `seconds` of simulated time.
-    public func strikeFaults(upTo seconds: Double) {
-        let due = faults.withLock { state -> [DeviceFault] in
-            let due = state.pending.filter { $0.atSeconds <= seconds }
-            guard !due.isEmpty else { return [] }
-            state.pending.removeAll { $0.atSeconds <= seconds }
-            state.active += due
-            return due
-        }
-        for fault in due { strike(fault) }
-    }
-
-    /// Injects a fault now.
-    public func strike(_ fault: DeviceFault) {
-        let lineFault: SimulatedLineFault? = fault.kind == .dead ? .dead : fault.kind == .stuck ? .stuck : nil
-        switch fault.device {
-        case .shunt where fault.kind == .hang:
-            peripherals.i2c.hang(at: Self.inaAddress)
-        case .display where fault.kind == .hang:
-            peripherals.i2c.hang(at: Self.oledAddress)
-        case .shunt:
-            if fault.kind == .dead { peripherals.i2c.detach(at: Self.inaAddress) } else { peripherals.ina226.setFrozen(true) }
-        case .display:
-            if fault.kind == .dead { peripherals.i2c.detach(at: Self.oledAddress) } else { peripherals.oled.setFrozen(true) }
-        case .load:
-            peripherals.gpio.setFault(settings.loadLine, lineFault)
-        case .balancer:
-            peripherals.gpio.setFault(settings.balancerLine, lineFault)
-        case .bms(let pack) where bank != nil:
-            bank?.strike(pack: pack, fault.kind)
-            faults.withLock { state in if !state.active.contains(fault) { state.active.append(fault) } }
-        case .bms:
-            let rules = faults.withLock { state -> [DalyFaultRule] in
-                switch fault.kind {
-                case .dead: state.bmsRules.append(DalyFaultRule(.sleep))
-                case .stuck: state.bmsFrozen = true
-                case .hang: break  // refused for the BMS when parsed
-                case .bms(let rule): state.bmsRules.append(rule)
-                }
-                if !state.active.contains(fault) { state.active.append(fault) }
-                return state.bmsRules
-            }
-            bms.setFaults(rules)
-        }
     }
 
     /// The serial device DalyGate opens for the simulated BMS.
@@ -165,8 +108,8 @@ public final class SimulatedHardwareSet: Sendable {
 
     /// One step of the world: relays in from GPIO, physics, measurements out to the BMS and the INA226.
     public func step(seconds: Double, hour: Double) {
-        let loadOn = peripherals.gpio.outputLevel(settings.loadLine)
-        let balancerOn = peripherals.gpio.outputLevel(settings.balancerLine)
+        let loadOn = peripherals.gpio.outputLevel(settings.lines.load)
+        let balancerOn = peripherals.gpio.outputLevel(settings.lines.balancer)
         if let bank {
             let (voltage, current) = bank.step(seconds: seconds, hour: hour, loadOn: loadOn, balancerOn: balancerOn)
             peripherals.ina226.setMeasurement(busVoltage: voltage, current: current)
@@ -187,23 +130,20 @@ public final class SimulatedHardwareSet: Sendable {
     }
 
     /// The drivers wired to this hardware exactly as to real devices: DalyClient on the pty through termios, the
-    /// INA226 (configured) and SSD1306 on the simulated I2C bus, the relay board on the simulated GPIO chip.
-    /// A device that a fault killed at start is left out with its reason in `problems`, as on Linux.
+    /// INA226 and SSD1306 on the simulated I2C bus, the relay board on the simulated GPIO chip, each in a slot
+    /// that the controller sets up (a device that a fault killed at start fails there with its reason, as on Linux).
     public func devices(client: DalyClientConfiguration, shunt: INA226Configuration, oledAddress: UInt8 = 0x3C) throws -> DeviceSet {
-        var setup = DeviceSetup()
-        let relays = setup.setUp("relays") {
-            try RelayBoard(chip: peripherals.gpio, lines: RelayBoardLines(
-                load: settings.loadLine, balancer: settings.balancerLine, displaySwitch: settings.displaySwitchLine))
-        }
-        let ina = setup.setUp("INA226") { INA226(bus: peripherals.i2c, configuration: shunt) }
-        let problems = setup.problems
-        let oled = SSD1306(bus: peripherals.i2c, address: oledAddress, height: settings.oledHeight)
+        let bus = peripherals.i2c, chip = peripherals.gpio
+        let slots = DeviceSet.peripheralSlots(
+            shuntBus: { bus }, shunt: shunt, oledBus: { bus }, oledAddress: oledAddress, oledHeight: settings.oledHeight,
+            gpioChip: { chip }, lines: settings.lines)
+        var set = DeviceSet(shunt: slots.shunt, oled: slots.oled, relays: slots.relays)
         if let bank {
-            return DeviceSet(shunt: ina, oled: oled, relays: relays, problems: problems, bmsBuses: bank.buses(client: client))
+            set.bmsBuses = bank.buses(client: client)
+        } else {
+            set.bms = DalyClient(port: try TermiosSerialPort(path: bmsDevicePath), configuration: client)
         }
-        let port = try TermiosSerialPort(path: bmsDevicePath)
-        return DeviceSet(bms: DalyClient(port: port, configuration: client), shunt: ina, oled: oled, relays: relays,
-                         problems: problems)
+        return set
     }
 
     /// Stops the world's thread and the BMS; blocks the calling thread. Idempotent.

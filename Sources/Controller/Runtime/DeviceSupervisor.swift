@@ -1,0 +1,197 @@
+import DeviceKit
+
+/// The one owner of the shunt, the OLED and the relay board on the controller's thread: sets them up at start,
+/// keeps each one's lifecycle (``DeviceSlot``: working, failed with a reason, retried, checked for a lost set-up),
+/// and is the only code that reads or writes them. Failures and recoveries become the log's lines and `status`
+/// events: `display` and `relays` here, `shunt` through the core, which judges the readings.
+final class DeviceSupervisor {
+    private let shunt: DeviceSlot<INA226>?
+    private let oled: DeviceSlot<SSD1306>?
+    private let relays: DeviceSlot<RelayBoard>?
+    private let gpioChip: String
+    /// Why the OLED is not showing what it should (its set-up or its last write failed), nil while it works.
+    private(set) var displayProblem: String?
+    /// The relays whose last line write failed, with the error; re-requested every retry interval.
+    private(set) var failedRelayLines: [Output: String] = [:]
+    private var lastLineRetry = ContinuousClock.now
+    /// Why the next shunt read is skipped: the chip was just set up again and has no conversion yet.
+    private var shuntSettling: String?
+
+    init(devices: DeviceSet, gpioChip: String) {
+        shunt = devices.shunt
+        oled = devices.oled
+        relays = devices.relays
+        self.gpioChip = gpioChip
+    }
+
+    /// Once a tick (and at start, for the first set-up): set up what is due, check what works.
+    /// Returns whether the OLED was (set up) again and wants the current frame.
+    func maintain(uptime: Double, service: ControllerService) -> Bool {
+        if let change = shunt?.maintain() { shuntChanged(change, service: service) }
+        if let change = relays?.maintain() { relaysChanged(change, uptime: uptime, service: service) }
+        retryFailedRelayLines(uptime: uptime, service: service)
+        guard let change = oled?.maintain() else { return false }
+        displayChanged(change, uptime: uptime, service: service)
+        return oled?.isWorking == true
+    }
+
+    // MARK: Shunt
+
+    /// This tick's shunt reading, or why there is none. A read that finds the chip reset sets it up again at once;
+    /// its readings resume from the next tick, after a conversion with the calibration in place.
+    func readShunt(service: ControllerService) -> (ShuntReading?, String?) {
+        guard let slot = shunt else { return (nil, "INA226 not available") }
+        if let settling = shuntSettling {
+            shuntSettling = nil
+            return (nil, settling)
+        }
+        guard let ina = slot.device else { return (nil, "INA226 not available: \(slot.problem ?? "not set up")") }
+        do {
+            return (try ina.read(), nil)
+        } catch where error.kind == .lostSetUp {
+            shuntChanged(slot.lostSetUp(error.description), service: service)
+            return (nil, shuntSettling.take() ?? "INA226: \(error.description)")
+        } catch {
+            slot.markFailed(error.description)
+            service.logger.warning("INA226: \(error.description) (set up again every \(Self.retryText(slot)))")
+            return (nil, error.description)
+        }
+    }
+
+    private func shuntChanged(_ change: DeviceSlot<INA226>.Change, service: ControllerService) {
+        switch change {
+        case .setUp: break
+        case .failed(let why): service.logger.warning("INA226: \(why) (set up again every \(Self.retryText(shunt)))")
+        case .recovered: service.logger.notice("INA226 set up again")
+        case .setUpAgain(let why):
+            service.logger.warning("INA226 lost its set-up, set up again: \(why)")
+            shuntSettling = "INA226 lost its set-up (\(why)): set up again, readings resume after its next conversion"
+        }
+    }
+
+    // MARK: OLED
+
+    /// Writes the framebuffer to the OLED; a failed write marks it failed until a retry sets it up again.
+    func show(_ framebuffer: MonochromeFramebuffer, uptime: Double, service: ControllerService) {
+        guard let slot = oled, let panel = slot.device else { return }
+        do {
+            try panel.show(framebuffer)
+        } catch {
+            if let change = slot.markFailed(error.description) { displayChanged(change, uptime: uptime, service: service) }
+        }
+    }
+
+    private func displayChanged(_ change: DeviceSlot<SSD1306>.Change, uptime: Double, service: ControllerService) {
+        switch change {
+        case .setUp: break
+        case .failed(let why): displayFailed("OLED: \(why)", uptime: uptime, service: service)
+        case .recovered: displayRecovered("OLED set up again", uptime: uptime, service: service)
+        case .setUpAgain(let why):
+            displayFailed("OLED: \(why)", uptime: uptime, service: service)
+            displayRecovered("OLED set up again", uptime: uptime, service: service)
+        }
+    }
+
+    private func displayFailed(_ problem: String, uptime: Double, service: ControllerService) {
+        if displayProblem == nil {
+            service.logger.warning("\(problem)")
+            service.emit(.status(.display, online: false, reason: problem), at: uptime)
+        }
+        displayProblem = problem
+    }
+
+    private func displayRecovered(_ reason: String, uptime: Double, service: ControllerService) {
+        displayProblem = nil
+        service.logger.notice("\(reason)")
+        service.emit(.status(.display, online: true, reason: reason), at: uptime)
+    }
+
+    // MARK: Relays
+
+    /// Whether both relay lines can be driven.
+    var relaysAvailable: Bool { relays?.isWorking == true && failedRelayLines.isEmpty }
+
+    /// Whether the relay board is set up (a line of it may still have failed).
+    var relayBoardWorking: Bool { relays?.isWorking == true }
+
+    var relaysMissing: String {
+        "relays unavailable: " + (relays?.problem ?? "\(gpioChip) is not open")
+    }
+
+    /// The display-enable switch (off when the lines cannot be read).
+    var displaySwitch: Bool { (try? relays?.device?.readBack().displaySwitch) ?? false }
+
+    /// Drives a relay line; the error text when the write failed. A missing board is a failed write too: nothing
+    /// was switched, so nothing may say it was.
+    func setRelay(_ output: Output, _ on: Bool, uptime: Double, service: ControllerService) -> String? {
+        let failure: String
+        if let board = relays?.device {
+            do {
+                if output == .load { try board.setLoad(on) } else { try board.setBalancer(on) }
+                failedRelayLines[output] = nil
+                return nil
+            } catch {
+                failure = error.description
+            }
+        } else {
+            failure = relaysMissing
+        }
+        if failedRelayLines.isEmpty, relayBoardWorking || relays == nil {
+            service.emit(.status(.relays, online: false, reason: failure), at: uptime)
+            lastLineRetry = .now
+        }
+        failedRelayLines[output] = failure
+        return failure
+    }
+
+    private func relaysChanged(_ change: DeviceSlot<RelayBoard>.Change, uptime: Double, service: ControllerService) {
+        switch change {
+        case .setUp: break
+        case .failed(let why), .setUpAgain(let why):
+            service.logger.warning("relays: \(why) (requested again every \(Self.retryText(relays)))")
+            service.emit(.status(.relays, online: false, reason: why), at: uptime)
+        case .recovered:
+            failedRelayLines = [:]
+            service.logger.notice("relay lines requested again")
+            service.emit(.status(.relays, online: true, reason: "relay lines requested again"), at: uptime)
+        }
+    }
+
+    /// Every retry interval while a line of a working board failed: the lines are requested again (at the levels
+    /// last driven) and each failed line is driven to its level; back online when all of them take it.
+    private func retryFailedRelayLines(uptime: Double, service: ControllerService) {
+        guard let slot = relays, let board = slot.device, !failedRelayLines.isEmpty,
+              lastLineRetry.duration(to: .now) >= slot.retryInterval else { return }
+        lastLineRetry = .now
+        do {
+            try board.requestLines()
+        } catch {
+            // The lines are let go and cannot be taken again: the board is failed until a retry sets it up.
+            slot.markFailed(error.description)
+            service.logger.warning("relays: \(error.description) (requested again every \(Self.retryText(slot)))")
+            return
+        }
+        for output in failedRelayLines.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            do {
+                if output == .load { try board.setLoad(board.driven.load) } else { try board.setBalancer(board.driven.balancer) }
+                failedRelayLines[output] = nil
+            } catch {
+                failedRelayLines[output] = error.description
+            }
+        }
+        if failedRelayLines.isEmpty { relaysChanged(.recovered, uptime: uptime, service: service) }
+    }
+
+    private static func retryText<D: DeviceLifecycle>(_ slot: DeviceSlot<D>?) -> String {
+        let seconds = (slot?.retryInterval ?? DeviceSlot<D>.defaultRetryInterval) / .seconds(1)
+        return seconds >= 1 ? "\(Int(seconds)) s" : "\(Int(seconds * 1000)) ms"
+    }
+}
+
+extension Optional {
+    /// The value, leaving nil behind.
+    fileprivate mutating func take() -> Wrapped? {
+        defer { self = nil }
+        return self
+    }
+}

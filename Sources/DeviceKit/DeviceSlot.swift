@@ -1,0 +1,105 @@
+/// One device's place in the set, and its lifecycle on the controller's thread (ESPHome's `Component` with
+/// `setup()`, `mark_failed()` and a retry): not yet set up, working, or failed with a reason, set up again every
+/// ``retryInterval`` of real time while failed, and checked (``DeviceLifecycle/checkSetUp()``) every
+/// ``checkEveryTicks`` ticks while working, so that a chip that browned out and came back at its power-on state
+/// is set up again instead of trusted. Whoever owns the slot is the only code touching its device.
+public final class DeviceSlot<Device: DeviceLifecycle> {
+    /// What a call to the slot changed, for the owner's log and `status` events.
+    public enum Change: Equatable, Sendable {
+        /// The first set-up worked.
+        case setUp
+        /// The device failed (or could not be set up at first), with why.
+        case failed(String)
+        /// A device that had failed is set up again and working.
+        case recovered
+        /// A working device had lost its set-up (why: a brown-out, say) and is set up again and working.
+        case setUpAgain(String)
+    }
+
+    /// "INA226", "OLED", "relays": the name in the problems list and the log.
+    public let name: String
+    /// Real time between set-up attempts while the device is failed (the BMS port's reopen interval).
+    public var retryInterval: Duration
+    /// Ticks between two checks of a working device's set-up.
+    public var checkEveryTicks: Int
+    private let make: () throws -> Device
+    private var made: Device?
+    /// The device, set up and working; nil while it is failed or not yet set up.
+    public private(set) var device: Device?
+    /// Why the device is not working; nil while it is (or before its first set-up).
+    public private(set) var problem: String?
+    private var lastAttempt: ContinuousClock.Instant?
+    private var ticksSinceCheck = 0
+
+    public static var defaultRetryInterval: Duration { .seconds(10) }
+
+    /// A slot whose device is made by `make` (opening its bus, binding its address) at the first set-up attempt,
+    /// and again at later attempts until making it works.
+    public init(_ name: String, retryInterval: Duration = defaultRetryInterval, checkEveryTicks: Int = 10,
+                make: @escaping () throws -> Device) {
+        self.name = name
+        self.retryInterval = retryInterval
+        self.checkEveryTicks = checkEveryTicks
+        self.make = make
+    }
+
+    /// Whether the device is set up and working.
+    public var isWorking: Bool { device != nil }
+
+    /// Once a tick: sets up a device that is not working when an attempt is due (at once the first time, then
+    /// every ``retryInterval``), and checks a working one's set-up every ``checkEveryTicks`` calls. A device that
+    /// lost its set-up is set up again at once (a brown-out is over by the time it is seen).
+    public func maintain(now: ContinuousClock.Instant = .now) -> Change? {
+        guard let working = device else {
+            guard lastAttempt.map({ $0.duration(to: now) >= retryInterval }) ?? true else { return nil }
+            return attemptSetUp(now: now)
+        }
+        ticksSinceCheck += 1
+        guard ticksSinceCheck >= checkEveryTicks else { return nil }
+        ticksSinceCheck = 0
+        do {
+            try working.checkSetUp()
+            return nil
+        } catch {
+            return lostSetUp("\(error)", now: now)
+        }
+    }
+
+    /// The device is found to have lost its set-up (why): it is set up again at once. `.setUpAgain` when that
+    /// worked, `.failed` (retried on the schedule) when not.
+    public func lostSetUp(_ reason: String, now: ContinuousClock.Instant = .now) -> Change {
+        markFailed(reason, now: now)
+        return attemptSetUp(now: now) == .recovered ? .setUpAgain(reason) : .failed(reason)
+    }
+
+    /// The device failed in use (ESPHome's `mark_failed`): it is not used again until a retry, due
+    /// ``retryInterval`` from now, sets it up. Returns `.failed` when it was working (once per outage).
+    @discardableResult
+    public func markFailed(_ reason: String, now: ContinuousClock.Instant = .now) -> Change? {
+        guard device != nil else {
+            problem = reason
+            return nil
+        }
+        device = nil
+        problem = reason
+        lastAttempt = now
+        return .failed(reason)
+    }
+
+    private func attemptSetUp(now: ContinuousClock.Instant) -> Change? {
+        let first = lastAttempt == nil
+        lastAttempt = now
+        do {
+            let candidate = try made ?? make()
+            made = candidate
+            try candidate.setUp()
+            device = candidate
+            problem = nil
+            ticksSinceCheck = 0
+            return first ? .setUp : .recovered
+        } catch {
+            problem = "\(error)"
+            return first ? .failed("\(error)") : nil
+        }
+    }
+}
