@@ -56,14 +56,26 @@ extension ControllerCore {
         return target
     }
 
-    mutating func decideLoad(_ actions: inout [CoreAction]) {
-        applyDeferredMode(.load)
-        let isOn = relays[.load] ?? false
-        if let forced = modes[.load]?.forced {
-            if deferredManual[.load]?.mode == nil { deferredManual[.load] = nil }  // a deferred mode change still waits
-            if forced != isOn { switchRelay(.load, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions) }
-            return
+    /// A relay's mode comes before its rules: a deferred mode change that is due takes effect, and a forced mode
+    /// (on or off) switches the relay to it. True when the mode decided, so the rules must not run.
+    mutating func followForcedMode(_ output: Output, _ actions: inout [CoreAction]) -> Bool {
+        applyDeferredMode(output)
+        guard let forced = modes[output]?.forced else { return false }
+        if deferredManual[output]?.mode == nil { deferredManual[output] = nil }  // a deferred mode change still waits
+        if forced != (relays[output] ?? false) {
+            switchRelay(output, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions)
         }
+        return true
+    }
+
+    /// Switches `output` to where its rules left `target`, if that differs from its state.
+    mutating func switchRelay(_ output: Output, to target: RelayTarget, _ actions: inout [CoreAction]) {
+        guard target.on != (relays[output] ?? false) else { return }
+        switchRelay(output, target.on, reason: target.reason ?? "automation", source: target.source, &actions)
+    }
+
+    mutating func decideLoad(_ actions: inout [CoreAction]) {
+        guard !followForcedMode(.load, &actions) else { return }
         var target = startingTarget(.load)
         var emptied = false
         if let (on, reason) = failSafe(for: .load) {
@@ -85,20 +97,12 @@ extension ControllerCore {
                 }
             }
         }
-        if target.on != isOn {
-            switchRelay(.load, target.on, reason: target.reason ?? "automation", source: target.source, &actions)
-        }
+        switchRelay(.load, to: target, &actions)
         if emptied && relays[.load] == false { energy.resetToEmpty() }
     }
 
     mutating func decideBalancer(_ actions: inout [CoreAction]) {
-        applyDeferredMode(.balancer)
-        let isOn = relays[.balancer] ?? false
-        if let forced = modes[.balancer]?.forced {
-            if deferredManual[.balancer]?.mode == nil { deferredManual[.balancer] = nil }  // a deferred mode change still waits
-            if forced != isOn { switchRelay(.balancer, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions) }
-            return
-        }
+        guard !followForcedMode(.balancer, &actions) else { return }
         var target = startingTarget(.balancer)
         var automaticEnable = false
         if let (on, reason) = failSafe(for: .balancer) {
@@ -109,9 +113,7 @@ extension ControllerCore {
             target.apply(decision)
             automaticEnable = decision?.on == true
         }
-        if target.on != isOn {
-            switchRelay(.balancer, target.on, reason: target.reason ?? "automation", source: target.source, &actions)
-        }
+        switchRelay(.balancer, to: target, &actions)
         if automaticEnable && relays[.balancer] == true { lastAutomaticBalancerEnable = uptime }
     }
 
