@@ -33,7 +33,9 @@ struct DeviceFaultTests {
         ("shunt:sleep", "unknown kind 'sleep' for shunt; kinds: dead, stuck, hang"),
     ])
     func refuses(text: String, problem: String) {
-        #expect(throws: DeviceFaultError(text: text, problem: problem)) { try DeviceFault(parsing: text) }
+        let error = #expect(throws: DeviceFaultError.self) { try DeviceFault(parsing: text) }
+        #expect(error?.text == text)
+        #expect(error?.problem == problem)
     }
 
     static func hardware(_ faults: String...) throws -> SimulatedHardwareSet {

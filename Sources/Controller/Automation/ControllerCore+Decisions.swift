@@ -45,7 +45,8 @@ extension ControllerCore {
         return candidates.first { !$0.on } ?? candidates.first
     }
 
-    /// The starting point of a relay's decision: its state, or a deferred manual MQTT command whose dwell is over.
+    /// The starting point of a relay's decision: its state, or a deferred manual MQTT command whose dwell is over;
+    /// a fail-safe overrides both, and then juepi's rules do not run (the target's source is `.failSafe`).
     mutating func startingTarget(_ output: Output) -> RelayTarget {
         var target = RelayTarget(on: relays[output] ?? false)
         if let deferred = deferredManual[output], manualDwellRemaining(output) <= 0 {
@@ -53,6 +54,7 @@ extension ControllerCore {
             target = RelayTarget(on: deferred.on, reason: "manual via \(deferred.source.rawValue.uppercased()) (after the dwell)",
                                  source: deferred.source)
         }
+        if let (on, reason) = failSafe(for: output) { target = RelayTarget(on: on, reason: reason, source: .failSafe) }
         return target
     }
 
@@ -78,9 +80,7 @@ extension ControllerCore {
         guard !followForcedMode(.load, &actions) else { return }
         var target = startingTarget(.load)
         var emptied = false
-        if let (on, reason) = failSafe(for: .load) {
-            target = RelayTarget(on: on, reason: reason, source: .failSafe)
-        } else {
+        if target.source != .failSafe {
             let shunt = shuntFresh(at: uptime) ? lastShunt : nil
             switch settings.loadPolicy {
             case .juepi110:
@@ -105,9 +105,7 @@ extension ControllerCore {
         guard !followForcedMode(.balancer, &actions) else { return }
         var target = startingTarget(.balancer)
         var automaticEnable = false
-        if let (on, reason) = failSafe(for: .balancer) {
-            target = RelayTarget(on: on, reason: reason, source: .failSafe)
-        } else if bmsFresh(at: uptime), shuntFresh(at: uptime), let cells = lastBMS?.cellMillivolts {
+        if target.source != .failSafe, bmsFresh(at: uptime), shuntFresh(at: uptime), let cells = lastBMS?.cellMillivolts {
             let decision = RelayRules.balancer(isOn: target.on, cells: cells, averagePower: energy.averagePower, uptime: uptime,
                                                lastAutomaticEnable: lastAutomaticBalancerEnable, settings: settings)
             target.apply(decision)
