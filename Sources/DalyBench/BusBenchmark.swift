@@ -9,35 +9,21 @@ struct BusBenchmark {
     let boards: Int
     let cells: Int
     let rounds: Int
-    let latency = Duration.milliseconds(60)
-
-    /// Prints the markdown section `make bench` collects into docs/benchmarks.md.
-    static func report(rounds: Int) throws {
-        try PollBenchmark.printSection(
-            "Boards sharing one RS485 bus (polled in turn) against N x one board's wire limit",
-            column: "boards", rounds: rounds) {
-            try BusBenchmark(boards: $0, cells: 16, rounds: rounds).run()
-        }
-    }
 
     func run() throws -> PollBenchmark.Result {
         let states = (1...boards).map { DalyBMSState(cells: cells, cellMillivolts: UInt16(3300 + $0), temperatureSensors: 1) }
-        let bus = try SimulatedDalyBMS(linkPath: nil, boards: states, configuration: .init(replyLatency: latency))
+        let bus = try SimulatedDalyBMS(linkPath: nil, boards: states,
+                                       configuration: .init(replyLatency: PollBenchmark.replyLatency))
         defer { bus.stop() }
         // One port, one owner thread, one client per board: the clients take turns on the shared line.
         let port = try TermiosSerialPort(path: bus.pty.slavePath)
         let clients = try (1...boards).map { board in
             DalyClient(port: port, configuration: .init(bus: try DalyBusAddress(board: board)))
         }
-        for client in clients { _ = try client.poll() }  // warm-up
-        let clock = ContinuousClock()
-        var total = Duration.zero
-        for _ in 0..<rounds {
-            total += try clock.measure {
-                for client in clients { _ = try client.poll() }
-            }
+        let mean = try PollBenchmark.meanTime(of: rounds) {
+            for client in clients { _ = try client.poll() }
         }
         let single = PollBenchmark(cells: cells, host: .pc, polls: 0).limit
-        return PollBenchmark.Result(label: "\(boards) boards", measured: total / rounds, limit: single * boards)
+        return PollBenchmark.Result(label: "\(boards) boards", measured: mean, limit: single * boards)
     }
 }

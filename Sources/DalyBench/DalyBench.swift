@@ -31,8 +31,16 @@ struct DalyBench {
                       + "\(fixed(result.ratio, 3)) |")
             }
         }
-        try BusBenchmark.report(rounds: polls)
-        try UARTBenchmark.report(rounds: polls)
+        // Sections of 16S packs, 1 and 4 of them, each against its wire limit.
+        let scaling: [(title: String, column: String, run: (Int) throws -> PollBenchmark.Result)] = [
+            ("Boards sharing one RS485 bus (polled in turn) against N x one board's wire limit", "boards",
+             { try BusBenchmark(boards: $0, cells: 16, rounds: polls).run() }),
+            ("Packs on separate UARTs (polled concurrently) against one pack's wire limit", "packs",
+             { try UARTBenchmark(packs: $0, cells: 16, rounds: polls).run() }),
+        ]
+        for section in scaling {
+            try PollBenchmark.printSection(section.title, column: section.column, rounds: polls, run: section.run)
+        }
         let rate = try CodecBenchmark(frames: 2_000_000).run()
         print("\n## Codec\n")
         print("Scanner + typed decode: \(Int(rate)) frames/s; the wire delivers at most \(fixed(9600.0 / 10 / 13, 1))"

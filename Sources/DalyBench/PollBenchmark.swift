@@ -9,8 +9,19 @@ struct PollBenchmark {
     let cells: Int
     let host: DalyHostAddress
     let sensors = 1
-    let latency = Duration.milliseconds(60)
     let polls: Int
+
+    /// The simulated BMS's reply latency in every benchmark (its wire limit counts it once per request).
+    static let replyLatency = Duration.milliseconds(60)
+
+    /// The mean time of `runs` runs of `work`, after one run that warms up (opens, syncs) and is not counted.
+    static func meanTime(of runs: Int, _ work: () throws -> Void) throws -> Duration {
+        try work()
+        let clock = ContinuousClock()
+        var total = Duration.zero
+        for _ in 0..<runs { total += try clock.measure(work) }
+        return total / runs
+    }
 
     /// Prints one markdown section `make bench` collects into docs/benchmarks.md: a 16S row per count of
     /// `column` (1 and 4), each `run` measured against its wire limit.
@@ -47,22 +58,17 @@ struct PollBenchmark {
     /// the simulated BMS is configured with, once per request.
     var limit: Duration {
         let byteTime = Duration.seconds(10.0 / 9600.0)
-        return byteTime * (wireFrames * 13) + latency * 9
+        return byteTime * (wireFrames * 13) + Self.replyLatency * 9
     }
 
     func run() throws -> Result {
         let bms = try SimulatedDalyBMS(linkPath: nil, state: DalyBMSState(cells: cells, temperatureSensors: sensors),
-                                       configuration: .init(replyLatency: latency))
+                                       configuration: .init(replyLatency: Self.replyLatency))
         defer { bms.stop() }
         let client = DalyClient(port: try TermiosSerialPort(path: bms.pty.slavePath),
                                 configuration: .init(hostAddress: host))
-        _ = try client.poll()  // warm-up
-        let clock = ContinuousClock()
-        var total = Duration.zero
-        for _ in 0..<polls {
-            total += try clock.measure { _ = try client.poll() }
-        }
-        return Result(label: "\(cells)S, host \(host)", measured: total / polls, limit: limit)
+        let mean = try Self.meanTime(of: polls) { _ = try client.poll() }
+        return Result(label: "\(cells)S, host \(host)", measured: mean, limit: limit)
     }
 }
 

@@ -11,20 +11,11 @@ struct UARTBenchmark {
     let packs: Int
     let cells: Int
     let rounds: Int
-    let latency = Duration.milliseconds(60)
-
-    static func report(rounds: Int) throws {
-        try PollBenchmark.printSection(
-            "Packs on separate UARTs (polled concurrently) against one pack's wire limit",
-            column: "packs", rounds: rounds) {
-            try UARTBenchmark(packs: $0, cells: 16, rounds: rounds).run()
-        }
-    }
 
     func run() throws -> PollBenchmark.Result {
         let units = try (1...packs).map { _ in
             try SimulatedDalyBMS(linkPath: nil, state: DalyBMSState(cells: cells, temperatureSensors: 1),
-                                 configuration: .init(replyLatency: latency))
+                                 configuration: .init(replyLatency: PollBenchmark.replyLatency))
         }
         defer { for unit in units { unit.stop() } }
         let buses = units.enumerated().map { index, unit in
@@ -35,16 +26,12 @@ struct UARTBenchmark {
         }
         let round = BankRound(buses: buses)
         defer { round.stop() }
-        guard round.run() == packs else { throw BenchmarkFailure(message: "not every simulated pack answered the warm-up") }
-        let clock = ContinuousClock()
-        var total = Duration.zero
-        for _ in 0..<rounds {
-            var answered = 0
-            total += clock.measure { answered = round.run() }
+        let mean = try PollBenchmark.meanTime(of: rounds) {
+            let answered = round.run()
             guard answered == packs else { throw BenchmarkFailure(message: "\(packs - answered) packs did not answer") }
         }
         let single = PollBenchmark(cells: cells, host: .pc, polls: 0).limit
-        return PollBenchmark.Result(label: "\(packs) UARTs", measured: total / rounds, limit: single)
+        return PollBenchmark.Result(label: "\(packs) UARTs", measured: mean, limit: single)
     }
 }
 

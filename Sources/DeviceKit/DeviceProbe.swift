@@ -4,12 +4,6 @@ public struct ProbeFinding: Equatable, Sendable, CustomStringConvertible {
     public var ok: Bool
     public var detail: String
 
-    public init(device: String, ok: Bool, detail: String) {
-        self.device = device
-        self.ok = ok
-        self.detail = detail
-    }
-
     public var description: String { "\(device): \(detail)" }
 }
 

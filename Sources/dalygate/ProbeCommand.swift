@@ -1,34 +1,37 @@
 import ArgumentParser
+import Controller
 import DeviceKit
 import Foundation
 import LinuxHardware
 import Simulator
 
-/// `dalygate probe`: which peripherals answer at which address or line.
+/// `dalygate probe`: which peripherals answer at which address or line. Its defaults are the config file's.
 struct ProbeCommand: ParsableCommand {
+    private static let shunt = ShuntSettings(), panel = PanelSettings()
+
     static let configuration = CommandConfiguration(
         commandName: "probe", abstract: "Report which I2C chips and GPIO lines answer, changing nothing.")
 
     @Option(help: "I2C adapter with the INA226 and the SSD1306.")
-    var i2c = "/dev/i2c-1"
+    var i2c = Self.panel.i2c
 
     @Option(help: "GPIO chip with the relay and switch lines.")
-    var gpio = "/dev/gpiochip0"
+    var gpio = Self.panel.gpioChip
 
     @Option(help: "INA226 address.", transform: parseByte)
-    var inaAddress: UInt8 = 0x40
+    var inaAddress = UInt8(Self.shunt.address)
 
     @Option(help: "SSD1306 address.", transform: parseByte)
-    var oledAddress: UInt8 = 0x3C
+    var oledAddress = UInt8(Self.panel.oledAddress)
 
     @Option(help: "Load relay (SSR1) line.")
-    var loadLine: UInt32 = 5
+    var loadLine = Self.panel.loadLine
 
     @Option(help: "Balancer relay (SSR2) line.")
-    var balancerLine: UInt32 = 3
+    var balancerLine = Self.panel.balancerLine
 
     @Option(help: "Display-enable switch line.")
-    var switchLine: UInt32 = 7
+    var switchLine = Self.panel.displaySwitchLine
 
     @Flag(help: "Probe the simulated hardware set instead (what a healthy board reports).")
     var simulate = false

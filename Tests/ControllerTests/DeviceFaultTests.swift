@@ -41,7 +41,9 @@ struct DeviceFaultTests {
         ("bms:dead@5-10", "only dead and stuck faults of shunt, display, load and balancer can end (@START-END)"),
     ])
     func refuses(text: String, problem: String) {
-        #expect(throws: DeviceFaultError(text: text, problem: problem)) { try DeviceFault(parsing: text) }
+        let error = #expect(throws: DeviceFaultError.self) { try DeviceFault(parsing: text) }
+        #expect(error?.text == text)
+        #expect(error?.problem == problem)
     }
 
     static func hardware(_ faults: String...) throws -> SimulatedHardwareSet {

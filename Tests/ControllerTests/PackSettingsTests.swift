@@ -76,9 +76,9 @@ struct PackSettingsTests {
     @Test("seventeen packs are one too many for a bank")
     func tooManyPacks() {
         let yaml = "packs:\n" + (1...17).map { "  - {id: p\($0), bms: {port: /dev/ttyUSB\($0)}}\n" }.joined()
-        #expect(throws: ConfigurationError(key: "packs", message: "must list 1...16 packs, not 17")) {
-            try GatewayConfiguration.parse(yaml: yaml)
-        }
+        let error = #expect(throws: ConfigurationError.self) { try GatewayConfiguration.parse(yaml: yaml) }
+        #expect(error?.key == "packs")
+        #expect(error?.message == "must list 1...16 packs, not 17")
     }
 
     @Test("a packs configuration survives a round trip through YAML")

@@ -83,7 +83,7 @@ struct MiddlewareTests {
     @Test("a write from a foreign origin is 403 before the handler; the gateway's own origin and curl pass")
     func origin() {
         let calls = Calls()
-        let check = chain(OriginCheck(BrowserGuard(tokenConfigured: false, allowedHosts: [], corsOrigins: [])), calls: calls)
+        let check = chain(Check.origin(BrowserGuard(tokenConfigured: false, allowedHosts: [], corsOrigins: [])), calls: calls)
         #expect(check(put(["Host": "localhost:8080", "Origin": "http://evil.example"])).status == 403)
         #expect(check(put(["Sec-Fetch-Site": "cross-site"])).status == 403)
         #expect(calls.value == 0)
@@ -94,7 +94,7 @@ struct MiddlewareTests {
     @Test("a rebound Host is 421 before anything else")
     func host() {
         let calls = Calls()
-        let check = chain(HostCheck(BrowserGuard(tokenConfigured: false, allowedHosts: [], corsOrigins: [])), calls: calls)
+        let check = chain(Check.host(BrowserGuard(tokenConfigured: false, allowedHosts: [], corsOrigins: [])), calls: calls)
         #expect(check(put(["Host": "evil.example"])).status == 421 && calls.value == 0)
         #expect(check(put(["Host": "127.0.0.1:8080"])).status == 200 && calls.value == 1)
     }
@@ -102,7 +102,7 @@ struct MiddlewareTests {
     @Test("a write not declared application/json is 415")
     func contentType() {
         let calls = Calls()
-        let check = chain(RequireJSON(), calls: calls)
+        let check = chain(Check.json, calls: calls)
         #expect(check(put(["Content-Type": "text/plain"])).status == 415)
         #expect(check(put()).status == 415 && calls.value == 0)
         #expect(check(put(["Content-Type": "application/json"])).status == 200 && calls.value == 1)
@@ -111,7 +111,7 @@ struct MiddlewareTests {
     @Test("a body the server stopped reading is 413")
     func bodyLimit() throws {
         let calls = Calls()
-        let check = chain(BodyLimit(maxBytes: 16), calls: calls)
+        let check = chain(Check.bodyLimit(maxBytes: 16), calls: calls)
         var request = put()
         request.bodyTooLarge = true
         let refused = check(request)
@@ -136,10 +136,10 @@ struct MiddlewareTests {
         #expect(foreign.status == 200 && foreign.header("Access-Control-Allow-Origin") == nil)
         let foreignPreflight = cors(HTTPRequest(method: "OPTIONS", path: "/x", headers: ["Origin": "http://evil.example"]))
         #expect(foreignPreflight.status != 204 && foreignPreflight.header("Access-Control-Allow-Origin") == nil)
-        let refusing = [CORS(origins: ["*"]), RequireJSON()].wrapping { _ in .text("ok") }
+        let refusing = [CORS(origins: ["*"]), Check.json].wrapping { _ in .text("ok") }
         let problem = HTTPResponse.catching { () throws(Problem) in try refusing(put(["Origin": "http://any.example"])) }
         #expect(problem.status == 415 && problem.header("Access-Control-Allow-Origin") == "http://any.example")
-        // Configured and sent in different case: the same origin, as for OriginCheck (which lets it write).
+        // Configured and sent in different case: the same origin, as for Check.origin (which lets it write).
         let mixed = chain(CORS(origins: ["https://Dash.Example"]), calls: calls)(put(["Origin": "https://dash.example"]))
         #expect(mixed.header("Access-Control-Allow-Origin") == "https://dash.example")
     }
@@ -157,7 +157,7 @@ struct MiddlewareTests {
         router.add("PUT", "/api/v1/relays/{relay}") { _ in
             HTTPResponse(status: 200, body: .deferred { respond in respond(Problem.conflict("mode off").response) })
         }
-        let responder = [RequestMetrics(recorder), HostCheck(BrowserGuard(tokenConfigured: false, allowedHosts: [], corsOrigins: []))]
+        let responder = [RequestMetrics(recorder), Check.host(BrowserGuard(tokenConfigured: false, allowedHosts: [], corsOrigins: []))]
             .wrapping { [router] request throws(Problem) in
                 guard case .found(let responder, let routed, let pattern) = router.resolve(request) else { throw .notFound("none") }
                 var response = HTTPResponse.catching { () throws(Problem) in try responder(routed) }

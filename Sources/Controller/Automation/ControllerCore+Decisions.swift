@@ -45,7 +45,8 @@ extension ControllerCore {
         return candidates.first { !$0.on } ?? candidates.first
     }
 
-    /// The starting point of a relay's decision: its state, or a deferred manual MQTT command whose dwell is over.
+    /// The starting point of a relay's decision: its state, or a deferred manual MQTT command whose dwell is over;
+    /// a fail-safe overrides both, and then juepi's rules do not run (the target's source is `.failSafe`).
     mutating func startingTarget(_ output: Output) -> RelayTarget {
         var target = RelayTarget(on: relays[output] ?? false)
         if let deferred = deferredManual[output], manualDwellRemaining(output) <= 0 {
@@ -53,22 +54,33 @@ extension ControllerCore {
             target = RelayTarget(on: deferred.on, reason: "manual via \(deferred.source.rawValue.uppercased()) (after the dwell)",
                                  source: deferred.source)
         }
+        if let (on, reason) = failSafe(for: output) { target = RelayTarget(on: on, reason: reason, source: .failSafe) }
         return target
     }
 
-    mutating func decideLoad(_ actions: inout [CoreAction]) {
-        applyDeferredMode(.load)
-        let isOn = relays[.load] ?? false
-        if let forced = modes[.load]?.forced {
-            if deferredManual[.load]?.mode == nil { deferredManual[.load] = nil }  // a deferred mode change still waits
-            if forced != isOn { switchRelay(.load, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions) }
-            return
+    /// A relay's mode comes before its rules: a deferred mode change that is due takes effect, and a forced mode
+    /// (on or off) switches the relay to it. True when the mode decided, so the rules must not run.
+    mutating func followForcedMode(_ output: Output, _ actions: inout [CoreAction]) -> Bool {
+        applyDeferredMode(output)
+        guard let forced = modes[output]?.forced else { return false }
+        if deferredManual[output]?.mode == nil { deferredManual[output] = nil }  // a deferred mode change still waits
+        if forced != (relays[output] ?? false) {
+            switchRelay(output, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions)
         }
+        return true
+    }
+
+    /// Switches `output` to where its rules left `target`, if that differs from its state.
+    mutating func switchRelay(_ output: Output, to target: RelayTarget, _ actions: inout [CoreAction]) {
+        guard target.on != (relays[output] ?? false) else { return }
+        switchRelay(output, target.on, reason: target.reason ?? "automation", source: target.source, &actions)
+    }
+
+    mutating func decideLoad(_ actions: inout [CoreAction]) {
+        guard !followForcedMode(.load, &actions) else { return }
         var target = startingTarget(.load)
         var emptied = false
-        if let (on, reason) = failSafe(for: .load) {
-            target = RelayTarget(on: on, reason: reason, source: .failSafe)
-        } else {
+        if target.source != .failSafe {
             let shunt = shuntFresh(at: uptime) ? lastShunt : nil
             switch settings.loadPolicy {
             case .juepi110:
@@ -85,33 +97,21 @@ extension ControllerCore {
                 }
             }
         }
-        if target.on != isOn {
-            switchRelay(.load, target.on, reason: target.reason ?? "automation", source: target.source, &actions)
-        }
+        switchRelay(.load, to: target, &actions)
         if emptied && relays[.load] == false { energy.resetToEmpty() }
     }
 
     mutating func decideBalancer(_ actions: inout [CoreAction]) {
-        applyDeferredMode(.balancer)
-        let isOn = relays[.balancer] ?? false
-        if let forced = modes[.balancer]?.forced {
-            if deferredManual[.balancer]?.mode == nil { deferredManual[.balancer] = nil }  // a deferred mode change still waits
-            if forced != isOn { switchRelay(.balancer, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions) }
-            return
-        }
+        guard !followForcedMode(.balancer, &actions) else { return }
         var target = startingTarget(.balancer)
         var automaticEnable = false
-        if let (on, reason) = failSafe(for: .balancer) {
-            target = RelayTarget(on: on, reason: reason, source: .failSafe)
-        } else if bmsFresh(at: uptime), shuntFresh(at: uptime), let cells = lastBMS?.cellMillivolts {
+        if target.source != .failSafe, bmsFresh(at: uptime), shuntFresh(at: uptime), let cells = lastBMS?.cellMillivolts {
             let decision = RelayRules.balancer(isOn: target.on, cells: cells, averagePower: energy.averagePower, uptime: uptime,
                                                lastAutomaticEnable: lastAutomaticBalancerEnable, settings: settings)
             target.apply(decision)
             automaticEnable = decision?.on == true
         }
-        if target.on != isOn {
-            switchRelay(.balancer, target.on, reason: target.reason ?? "automation", source: target.source, &actions)
-        }
+        switchRelay(.balancer, to: target, &actions)
         if automaticEnable && relays[.balancer] == true { lastAutomaticBalancerEnable = uptime }
     }
 

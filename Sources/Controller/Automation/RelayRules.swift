@@ -1,14 +1,10 @@
 import DalyProtocol
 import DeviceKit
 
-/// A rule's verdict on a relay: leave it, or switch it with a reason people can read.
+/// A rule's verdict on a relay: leave it, or switch it with a reason people can read (only ``RelayRules`` makes one).
 public struct RelayDecision: Equatable, Sendable {
     public var on: Bool
     public var reason: String
-    public init(on: Bool, reason: String) {
-        self.on = on
-        self.reason = reason
-    }
 }
 
 /// juepi's relay rules as pure functions (juepi §1.9, §1.10, §1.15). Comparisons keep the firmware's strict and

@@ -16,7 +16,7 @@ public enum FailSafe: String, Codable, Sendable, CaseIterable, ConfigurationEnum
 }
 
 /// Every threshold of juepi's automation (juepi §1.3) with his defaults, plus DalyGate's additions.
-public struct AutomationSettings: Codable, ConfigSection, Equatable, Sendable {
+public struct AutomationSettings: ConfigSection, Equatable, Sendable {
     public var loadPolicy = LoadPolicy.juepi110
     /// BAT_ESTIMATED_WS: initial learned capacity (82.2 Wh, "50 % of actual capacity").
     public var batteryEstimatedWs = 296_000.0
@@ -75,10 +75,8 @@ public struct AutomationSettings: Codable, ConfigSection, Equatable, Sendable {
     public var requireAllPacks = true
 
     public init() {}
-    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    static var keys: [ConfigKey<Self>] { [
+    public static var keys: [ConfigKey<Self>] { [
         .key("load_policy", \.loadPolicy), .key("battery_estimated_ws", \.batteryEstimatedWs),
         .key("balancer_on_cell_mv", \.balancerOnCellMillivolts),
         .key("balancer_on_min_avg_power_w", \.balancerOnMinAveragePower),
@@ -103,7 +101,7 @@ public struct AutomationSettings: Codable, ConfigSection, Equatable, Sendable {
 
     public static let defaults = AutomationSettings()
 
-    func validate() throws {
+    public func validate() throws {
         func require(_ ok: Bool, _ property: PartialKeyPath<Self>, _ message: String) throws {
             if !ok { throw ConfigurationError(key: "automation.\(Self.key(of: property))", message: message) }
         }

@@ -1,8 +1,8 @@
 /// A section of the YAML config decoded strictly from a table of its keys: every key optional with the value of
 /// `Self()` (juepi's or DalyGate's default), an unknown key refused by name, then `validate()`. The same table
-/// encodes the section (`dalygate config defaults`), in its order, so the two never disagree. A section's
-/// `init(from:)` and `encode(to:)` call ``decoded(from:)`` and ``encodeKeys(to:)``.
-protocol ConfigSection {
+/// encodes the section (`dalygate config defaults`), in its order, so the two never disagree. The protocol is the
+/// sections' `Codable` conformance (public because theirs is), so no section writes `init(from:)` or `encode(to:)`.
+public protocol ConfigSection: Codable {
     init()
     /// The section's keys, in the order `config defaults` prints them.
     static var keys: [ConfigKey<Self>] { get }
@@ -10,8 +10,8 @@ protocol ConfigSection {
     func validate() throws
 }
 
-/// One key of a ``ConfigSection``: its YAML name and the property it sets.
-struct ConfigKey<Section> {
+/// One key of a ``ConfigSection``: its YAML name and the property it sets (opaque outside the module).
+public struct ConfigKey<Section> {
     let name: String
     let property: PartialKeyPath<Section>
     fileprivate let decode: (inout Section, KeyedDecodingContainer<AnyConfigKey>) throws -> Void
@@ -29,14 +29,8 @@ struct ConfigKey<Section> {
 }
 
 extension ConfigSection {
-    func validate() throws {}
-
-    /// The YAML name of `property`, for a ``ConfigurationError``.
-    static func key(of property: PartialKeyPath<Self>) -> String {
-        keys.first { $0.property == property }?.name ?? ""
-    }
-
-    static func decoded(from decoder: any Decoder) throws -> Self {
+    /// Every key optional (left out, it keeps the value of `Self()`), an unknown key refused, then ``validate()``.
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: AnyConfigKey.self)
         let known = Self.keys.map(\.name)
         for key in container.allKeys where !known.contains(key.stringValue) {
@@ -44,14 +38,21 @@ extension ConfigSection {
                 forKey: key, in: container,
                 debugDescription: "unknown key; known keys here: \(known.sorted().joined(separator: ", "))")
         }
-        var section = Self()
-        for key in Self.keys { try key.decode(&section, container) }
-        try section.validate()
-        return section
+        self.init()
+        for key in Self.keys { try key.decode(&self, container) }
+        try validate()
     }
 
-    func encodeKeys(to encoder: any Encoder) throws {
+    /// Every key, in the table's order.
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: AnyConfigKey.self)
         for key in Self.keys { try key.encode(self, &container) }
+    }
+
+    public func validate() throws {}
+
+    /// The YAML name of `property`, for a ``ConfigurationError``.
+    static func key(of property: PartialKeyPath<Self>) -> String {
+        keys.first { $0.property == property }?.name ?? ""
     }
 }

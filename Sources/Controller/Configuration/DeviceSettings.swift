@@ -2,7 +2,7 @@ import DalyProtocol
 import DeviceKit
 
 /// Where the Daly BMS is and how to talk to it.
-public struct BMSSettings: Codable, ConfigSection, Equatable, Sendable {
+public struct BMSSettings: ConfigSection, Equatable, Sendable {
     public var port = "/dev/ttyUSB0"
     /// "0x40" (default) or "0x80".
     public var address = "0x40"
@@ -13,15 +13,13 @@ public struct BMSSettings: Codable, ConfigSection, Equatable, Sendable {
     public var invertCurrent = false
 
     public init() {}
-    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    static var keys: [ConfigKey<Self>] { [
+    public static var keys: [ConfigKey<Self>] { [
         .key("port", \.port), .key("address", \.address), .key("board", \.board), .key("attempts", \.attempts),
         .key("timeout_ms", \.timeoutMilliseconds), .key("invert_current", \.invertCurrent),
     ] }
 
-    func validate() throws {
+    public func validate() throws {
         guard let hostAddress else { throw ConfigurationError(key: "bms.address", message: "must be 0x40 or 0x80") }
         do {
             _ = try DalyBusAddress(host: hostAddress, board: board)
@@ -41,7 +39,7 @@ public struct BMSSettings: Codable, ConfigSection, Equatable, Sendable {
 }
 
 /// The INA226 shunt monitor (juepi §1.3, §1.7).
-public struct ShuntSettings: Codable, ConfigSection, Equatable, Sendable {
+public struct ShuntSettings: ConfigSection, Equatable, Sendable {
     public var i2c = "/dev/i2c-1"
     public var address = 0x40
     public var shuntOhms = 0.002
@@ -50,15 +48,13 @@ public struct ShuntSettings: Codable, ConfigSection, Equatable, Sendable {
     public var invert = false
 
     public init() {}
-    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    static var keys: [ConfigKey<Self>] { [
+    public static var keys: [ConfigKey<Self>] { [
         .key("i2c", \.i2c), .key("address", \.address), .key("invert", \.invert), .key("shunt_ohms", \.shuntOhms),
         .key("max_current_a", \.maxCurrent), .key("min_current_a", \.minCurrent),
     ] }
 
-    func validate() throws {
+    public func validate() throws {
         guard (0x03...0x77).contains(address) else { throw ConfigurationError(key: "shunt.address", message: "must be 0x03...0x77") }
         guard shuntOhms > 0 else { throw ConfigurationError(key: "shunt.shunt_ohms", message: "must be positive") }
         guard maxCurrent > 0 else { throw ConfigurationError(key: "shunt.max_current_a", message: "must be positive") }
@@ -76,7 +72,7 @@ public struct ShuntSettings: Codable, ConfigSection, Equatable, Sendable {
 }
 
 /// The SSD1306 OLED and the GPIO lines of the relays and the display switch (juepi §1.2).
-public struct PanelSettings: Codable, ConfigSection, Equatable, Sendable {
+public struct PanelSettings: ConfigSection, Equatable, Sendable {
     public var i2c = "/dev/i2c-1"
     public var oledAddress = 0x3C
     public var oledHeight = 32
@@ -88,16 +84,14 @@ public struct PanelSettings: Codable, ConfigSection, Equatable, Sendable {
     public var displaySwitchLine: UInt32 = 7
 
     public init() {}
-    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    static var keys: [ConfigKey<Self>] { [
+    public static var keys: [ConfigKey<Self>] { [
         .key("i2c", \.i2c), .key("oled_address", \.oledAddress), .key("oled_height", \.oledHeight),
         .key("page_s", \.pageSeconds), .key("gpio_chip", \.gpioChip), .key("load_line", \.loadLine),
         .key("balancer_line", \.balancerLine), .key("display_switch_line", \.displaySwitchLine),
     ] }
 
-    func validate() throws {
+    public func validate() throws {
         guard oledHeight == 32 || oledHeight == 64 else {
             throw ConfigurationError(key: "panel.oled_height", message: "must be 32 or 64")
         }

@@ -2,22 +2,20 @@ import Foundation
 import Yams
 
 /// Where DalyGate keeps its SQLite state.
-public struct StateSettings: Codable, ConfigSection, Equatable, Sendable {
+public struct StateSettings: ConfigSection, Equatable, Sendable {
     public var directory = "/var/lib/dalygate"
     /// Seconds between writes of the energy counters and relay targets (what kill -9 can lose at most).
     public var writeIntervalSeconds = 5.0
     public var historyDays = 30
 
     public init() {}
-    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    static var keys: [ConfigKey<Self>] { [
+    public static var keys: [ConfigKey<Self>] { [
         .key("dir", \.directory), .key("write_interval_s", \.writeIntervalSeconds),
         .key("history_days", \.historyDays),
     ] }
 
-    func validate() throws {
+    public func validate() throws {
         guard writeIntervalSeconds >= 0.1 else {
             throw ConfigurationError(key: "state.write_interval_s", message: "must be at least 0.1")
         }
@@ -25,7 +23,7 @@ public struct StateSettings: Codable, ConfigSection, Equatable, Sendable {
 }
 
 /// The simulated world of `serve --simulate`.
-public struct SimulationSettings: Codable, ConfigSection, Equatable, Sendable {
+public struct SimulationSettings: ConfigSection, Equatable, Sendable {
     public var speed = 1.0
     /// Simulated time of day at start, in hours.
     public var startHour = 6.0
@@ -49,10 +47,8 @@ public struct SimulationSettings: Codable, ConfigSection, Equatable, Sendable {
     public var bus = "uart"
 
     public init() {}
-    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    static var keys: [ConfigKey<Self>] { [
+    public static var keys: [ConfigKey<Self>] { [
         .key("speed", \.speed), .key("cells", \.cells), .key("start_hour", \.startHour),
         .key("cell_capacity_ah", \.cellCapacityAh), .key("start_soc_pct", \.startSOCPercent),
         .key("solar_peak_a", \.solarPeakCurrent), .key("load_a", \.loadCurrent),
@@ -60,7 +56,7 @@ public struct SimulationSettings: Codable, ConfigSection, Equatable, Sendable {
         .key("packs", \.packs), .key("bus", \.bus),
     ] }
 
-    func validate() throws {
+    public func validate() throws {
         guard (1...8).contains(packs) else { throw ConfigurationError(key: "simulation.packs", message: "must be 1...8") }
         guard ["uart", "rs485"].contains(bus) else {
             throw ConfigurationError(key: "simulation.bus", message: "must be uart (a pseudo-terminal per pack) or rs485 (one bus)")

@@ -1,5 +1,5 @@
 /// The HTTP server (design.md: 127.0.0.1:8080 by default; a token is required beyond loopback).
-public struct HTTPSettings: Codable, ConfigSection, Equatable, Sendable {
+public struct HTTPSettings: ConfigSection, Equatable, Sendable {
     public var listen = "127.0.0.1:8080"
     /// Bearer token for writes; DALYGATE_TOKEN in the environment overrides it.
     public var token = ""
@@ -27,10 +27,8 @@ public struct HTTPSettings: Codable, ConfigSection, Equatable, Sendable {
     public var publicDirectory = ""
 
     public init() {}
-    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    static var keys: [ConfigKey<Self>] { [
+    public static var keys: [ConfigKey<Self>] { [
         .key("listen", \.listen), .key("token", \.token), .key("cors_origins", \.corsOrigins),
         .key("allowed_hosts", \.allowedHosts), .key("max_body_bytes", \.maxBodyBytes),
         .key("max_connections", \.maxConnections), .key("max_connections_per_client", \.maxConnectionsPerClient),
@@ -41,7 +39,7 @@ public struct HTTPSettings: Codable, ConfigSection, Equatable, Sendable {
         .key("public_dir", \.publicDirectory),
     ] }
 
-    func validate() throws {
+    public func validate() throws {
         let ranges: [(PartialKeyPath<Self>, Int, ClosedRange<Int>)] = [
             (\.maxBodyBytes, maxBodyBytes, 64...16 * 1024 * 1024), (\.maxConnections, maxConnections, 1...65_536),
             (\.maxConnectionsPerClient, maxConnectionsPerClient, 1...65_536),
@@ -57,7 +55,7 @@ public struct HTTPSettings: Codable, ConfigSection, Equatable, Sendable {
 }
 
 /// The MQTT bridge (juepi §1.5 topics, JSON state, Home Assistant discovery).
-public struct MQTTSettings: Codable, ConfigSection, Equatable, Sendable {
+public struct MQTTSettings: ConfigSection, Equatable, Sendable {
     /// mqtt://host:port (empty: MQTT off).
     public var url = ""
     public var prefix = "dalygate/"
@@ -81,10 +79,8 @@ public struct MQTTSettings: Codable, ConfigSection, Equatable, Sendable {
     public var juepiPack = ""
 
     public init() {}
-    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    static var keys: [ConfigKey<Self>] { [
+    public static var keys: [ConfigKey<Self>] { [
         .key("url", \.url), .key("prefix", \.prefix), .key("username", \.username), .key("password", \.password),
         .key("json", \.json), .key("discovery", \.discovery), .key("commands", \.commands),
         .key("client_id", \.clientID), .key("ca_file", \.caFile), .key("keepalive_s", \.keepaliveSeconds),
@@ -92,7 +88,7 @@ public struct MQTTSettings: Codable, ConfigSection, Equatable, Sendable {
         .key("discovery_prefix", \.discoveryPrefix), .key("juepi_pack", \.juepiPack),
     ] }
 
-    func validate() throws {
+    public func validate() throws {
         guard prefix.isEmpty || prefix.hasSuffix("/") else {
             throw ConfigurationError(key: "mqtt.prefix", message: "must end with '/' (like juepi's TOPTREE)")
         }

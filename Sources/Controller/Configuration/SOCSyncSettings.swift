@@ -2,7 +2,7 @@
 ///
 /// Daly units ignore small currents, so their SOC drifts by tens of percent over weeks; DalyGate recognises a full
 /// pack from the cells and the shunt, resyncs its energy counter and writes 100 % back to the BMS (0x21).
-public struct SOCSyncSettings: Codable, ConfigSection, Equatable, Sendable {
+public struct SOCSyncSettings: ConfigSection, Equatable, Sendable {
     /// Full when the highest cell is at or above this...
     public var fullCellMillivolts = 3450
     /// ...or the pack voltage (shunt) is above this (0: not used; e.g. 14.2 for 4S)...
@@ -17,16 +17,14 @@ public struct SOCSyncSettings: Codable, ConfigSection, Equatable, Sendable {
     public var alarmGapPercent = 10.0
 
     public init() {}
-    public init(from decoder: any Decoder) throws { self = try Self.decoded(from: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeKeys(to: encoder) }
 
-    static var keys: [ConfigKey<Self>] { [
+    public static var keys: [ConfigKey<Self>] { [
         .key("full_cell_mv", \.fullCellMillivolts), .key("full_voltage_v", \.fullVoltage),
         .key("tail_current_a", \.tailCurrent), .key("hold_s", \.holdSeconds), .key("write_bms", \.writeBMS),
         .key("alarm_gap_pct", \.alarmGapPercent),
     ] }
 
-    func validate() throws {
+    public func validate() throws {
         guard (2000...4500).contains(fullCellMillivolts) else {
             throw ConfigurationError(key: "soc_sync.full_cell_mv", message: "must be 2000...4500")
         }

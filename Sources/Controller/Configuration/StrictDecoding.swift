@@ -27,17 +27,16 @@ extension KeyedDecodingContainer {
     }
 }
 
-/// A configuration error that names the key, e.g. "automation.balancer_on_cell_mv: expected a number".
+/// A configuration error that names the key, e.g. "automation.balancer_on_cell_mv: expected a number" (only the
+/// configuration's decoding makes one).
 public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
     public var key: String
     public var message: String
 
-    public init(key: String, message: String) {
-        self.key = key
-        self.message = message
-    }
-
     public var description: String { key.isEmpty ? "config: \(message)" : "config key '\(key)': \(message)" }
+}
+
+extension ConfigurationError {
 
     /// Turns a DecodingError into one line that names the key.
     public init(_ error: DecodingError) {

@@ -32,15 +32,13 @@ public struct ControllerEvent: Sendable {
     /// Wall-clock time (simulated time under --simulate).
     public let time: Date
     /// Real wall-clock time of publication, Unix milliseconds (for latency measurements).
-    public let publishedMilliseconds: Int64
-    private let encoded: EncodedPayload
+    public let publishedMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+    private let encoded = EncodedPayload()
 
     public init(id: UInt64, content: Content, time: Date) {
         self.id = id
         self.content = content
         self.time = time
-        self.publishedMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
-        self.encoded = EncodedPayload()
     }
 
     public var kind: Kind {

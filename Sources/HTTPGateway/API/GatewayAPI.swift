@@ -5,9 +5,9 @@ import Foundation
 /// inbox and event log, assembled from route groups and wrappers. The server adds nothing but transport, so all of
 /// this is tested without sockets.
 ///
-/// Every request passes, outermost first: ``RequestMetrics``, ``BodyLimit`` (413), ``HostCheck`` (421), ``CORS``
-/// (preflights, and the allow-origin header), then the router. Writes add ``OriginCheck`` (403), ``BearerAuth``
-/// (401, 429) and ``RequireJSON`` (415) before their handler. Anything thrown is a ``Problem`` and becomes its
+/// Every request passes, outermost first: ``RequestMetrics``, ``Check/bodyLimit(maxBytes:)`` (413), ``Check/host(_:)`` (421), ``CORS``
+/// (preflights, and the allow-origin header), then the router. Writes add ``Check/origin(_:)`` (403), ``BearerAuth``
+/// (401, 429) and ``Check/json`` (415) before their handler. Anything thrown is a ``Problem`` and becomes its
 /// problem+json response.
 public final class GatewayAPI: HTTPApplication {
     public let controller: ControllerService
@@ -32,8 +32,8 @@ public final class GatewayAPI: HTTPApplication {
         self.token = token
         let rules = BrowserGuard(tokenConfigured: !token.isEmpty, allowedHosts: settings.allowedHosts, corsOrigins: settings.corsOrigins)
         let writes: [any Middleware] = [
-            OriginCheck(rules), BearerAuth(token: token, throttle: AuthThrottle(limit: settings.authFailuresPerMinute), now: now),
-            RequireJSON(),
+            Check.origin(rules), BearerAuth(token: token, throttle: AuthThrottle(limit: settings.authFailuresPerMinute), now: now),
+            Check.json,
         ]
         let files = StaticRoutes(publicDirectory: publicDirectory, vendorDirectory: vendorDirectory, openAPIPath: openAPIPath,
                                  configuration: controller.configuration)
@@ -45,7 +45,7 @@ public final class GatewayAPI: HTTPApplication {
         files.register(on: &router)
         self.router = router
         eventSource = ControllerEventSource(controller: controller, metrics: metrics, maxReplay: settings.sseReplayEvents)
-        let global: [any Middleware] = [RequestMetrics(metrics), BodyLimit(maxBytes: settings.maxBodyBytes), HostCheck(rules),
+        let global: [any Middleware] = [RequestMetrics(metrics), Check.bodyLimit(maxBytes: settings.maxBodyBytes), Check.host(rules),
                                         CORS(origins: settings.corsOrigins)]
         responder = global.wrapping { [router] request in Self.dispatch(request, router: router, files: files) }
     }

@@ -1,9 +1,9 @@
 /// Cross-origin access for the origins listed in `http.cors_origins` ("*": any): a preflight (`OPTIONS` from such an
 /// origin) is answered 204 with the allowed methods and headers, and every other response to such an origin gets
 /// `Access-Control-Allow-Origin`. Other origins get no CORS header at all (their writes are refused by
-/// ``OriginCheck``). Applied to every request, inside ``HostCheck``.
+/// ``Check/origin(_:)``). Applied to every request, inside ``Check/host(_:)``.
 public struct CORS: Middleware {
-    /// Lowercased: scheme and host are case-insensitive, and ``OriginCheck`` compares the same way, so an origin it
+    /// Lowercased: scheme and host are case-insensitive, and ``Check/origin(_:)`` compares the same way, so an origin it
     /// lets write also gets the headers that let the browser read the answer.
     let origins: Set<String>
 

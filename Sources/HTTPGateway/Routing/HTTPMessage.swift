@@ -10,7 +10,7 @@ public struct HTTPRequest: Sendable {
     public var clientAddress: String
     /// The `{name}` segments of the matched route (set by the router).
     public var parameters: [String: String] = [:]
-    /// The server stopped reading the body because it was larger than allowed (``BodyLimit`` answers 413).
+    /// The server stopped reading the body because it was larger than allowed (``Check/bodyLimit(maxBytes:)`` answers 413).
     public var bodyTooLarge = false
 
     public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = [],

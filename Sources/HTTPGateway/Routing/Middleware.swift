@@ -17,7 +17,8 @@ public protocol Middleware: Sendable {
     func handle(_ request: HTTPRequest, next: Responder) throws(Problem) -> HTTPResponse
 }
 
-/// A middleware made of a closure, for one-off checks (a path parameter that must name something that exists).
+/// A middleware made of a closure that only refuses: the browser checks (BrowserChecks.swift) and one-off checks (a
+/// path parameter that must name something that exists).
 public struct Check: Middleware {
     let check: @Sendable (HTTPRequest) throws(Problem) -> Void
 

@@ -163,13 +163,10 @@ public struct DeviceFault: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A `--sim-fault` / `simulation.device_faults` entry that does not parse.
+/// A `--sim-fault` / `simulation.device_faults` entry that does not parse (only ``DeviceFault/init(parsing:)``
+/// makes one).
 public struct DeviceFaultError: Error, Equatable, Sendable, CustomStringConvertible {
     public var text: String
     public var problem: String
-    public init(text: String, problem: String) {
-        self.text = text
-        self.problem = problem
-    }
     public var description: String { "device fault '\(text)': \(problem)" }
 }
