@@ -102,8 +102,14 @@ def floor_programs(work):
 
 
 def start(work, label, binary, env_extra, broker_port):
+    # Gateways on one broker each need a client id and topics of their own: two with the same client id take the
+    # session from each other in turn, and the reconnections would be measured as the gateway's idle CPU.
+    config = work / f"{label}.yaml"
+    config.write_text(f"mqtt:\n  client_id: bench-{label}\n  prefix: {label}/\n  json_prefix: {label}-json/\n"
+                      f"  discovery_prefix: {label}-homeassistant/\n")
     return subprocess.Popen([str(binary), "serve", "--simulate", "--speed", "1", "--state-dir", str(work / label),
-                             "--http", "127.0.0.1:0", "--mqtt", f"mqtt://127.0.0.1:{broker_port}", "--log-level", "error"],
+                             "--config", str(config), "--http", "127.0.0.1:0", "--mqtt", f"mqtt://127.0.0.1:{broker_port}",
+                             "--log-level", "error"],
                             env=dict(os.environ, **env_extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -5,31 +5,29 @@ import Workers
 
 /// A GPIO chip at /dev/gpiochipN through the kernel's v2 character-device uAPI (no sysfs, no libgpiod).
 public final class LinuxGPIOChip: GPIOChip {
-    public let path: String
-    private let fd: Int32
+    private let node: DeviceNode
+    public var path: String { node.path }
+    private var fd: Int32 { node.fd }
 
     public init(path: String) throws(GPIOError) {
-        self.path = path
-        fd = try openDeviceNode(path, kinds: OpenFailureKinds(missing: .chipMissing, permissionDenied: .permissionDenied, other: .io),
-                                missing: "no such GPIO chip: check the chip number (gpiodetect)", group: "gpio") {
+        node = try DeviceNode(opening: path, kinds: OpenFailureKinds(missing: .chipMissing, permissionDenied: .permissionDenied,
+                                                             wrongDevice: .notAChip, other: .io),
+                              missing: "no such GPIO chip: check the chip number (gpiodetect)", group: "gpio",
+                              identify: { Self.info(of: $0) == nil ? "not a GPIO chip (\(errnoMessage()))" : nil }) {
             GPIOError(kind: $0, path: path, message: $1)
-        }
-        do {
-            _ = try info()
-        } catch {
-            close(fd)
-            throw GPIOError(kind: .notAChip, path: path, message: "not a GPIO chip (\(error.message))")
         }
     }
 
-    deinit { close(fd) }
-
     public func info() throws(GPIOError) -> GPIOChipInfo {
+        guard let info = Self.info(of: fd) else { throw GPIOError(kind: .io, path: path, message: errnoMessage()) }
+        return info
+    }
+
+    /// The chip's name, label and line count (GPIO_GET_CHIPINFO_IOCTL); nil with errno set if the node is no chip.
+    private static func info(of fd: Int32) -> GPIOChipInfo? {
         var name = [CChar](repeating: 0, count: 32), label = [CChar](repeating: 0, count: 32)
         var lines: UInt32 = 0
-        guard gw_gpio_chip_info(fd, &name, name.count, &label, label.count, &lines) == 0 else {
-            throw GPIOError(kind: .io, path: path, message: errnoMessage())
-        }
+        guard gw_gpio_chip_info(fd, &name, name.count, &label, label.count, &lines) == 0 else { return nil }
         return GPIOChipInfo(name: String(nulTerminated: name), label: String(nulTerminated: label), lines: lines)
     }
 

@@ -5,25 +5,19 @@ import Workers
 
 /// An I2C adapter at /dev/i2c-N (the i2c-dev driver): combined write/read transactions through ioctl(I2C_RDWR).
 public final class LinuxI2CBus: I2CBus {
-    public let path: String
-    private let fd: Int32
+    private let node: DeviceNode
+    public var path: String { node.path }
+    private var fd: Int32 { node.fd }
 
     /// Opens the adapter and checks that it is one (ioctl I2C_FUNCS).
     public init(path: String) throws(I2CError) {
-        self.path = path
-        fd = try openDeviceNode(path, kinds: OpenFailureKinds(missing: .busMissing, permissionDenied: .permissionDenied, other: .io),
-                                missing: "no such I2C bus: enable I2C (raspi-config) and load i2c-dev, or fix the bus number",
-                                group: "i2c") {
+        node = try DeviceNode(opening: path, kinds: OpenFailureKinds(missing: .busMissing, permissionDenied: .permissionDenied,
+                                                             wrongDevice: .notAnAdapter, other: .io),
+                              missing: "no such I2C bus: enable I2C (raspi-config) and load i2c-dev, or fix the bus number",
+                              group: "i2c", identify: { gw_i2c_functionality($0) >= 0 ? nil : "not an I2C adapter (\(Errno(errno)))" }) {
             I2CError(kind: $0, path: path, message: $1)
         }
-        guard gw_i2c_functionality(fd) >= 0 else {
-            let error = Errno(errno)
-            close(fd)
-            throw I2CError(kind: .notAnAdapter, path: path, message: "not an I2C adapter (\(error))")
-        }
     }
-
-    deinit { close(fd) }
 
     public func transfer(address: UInt8, write: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
         var input = [UInt8](repeating: 0, count: readCount)
