@@ -3,9 +3,10 @@ import LinuxHardware
 import Workers
 
 /// `DalyBench sse --url URL --clients N --seconds S`: N Server-Sent-Events clients on epoll, one thread per core,
-/// spread over 127.0.0.x source addresses, asking in HTTP/1.1 as browsers do (`--http 1.0` for the unchunked path). After every client is connected it measures, for the events published
-/// during the next S seconds, how many reached how many clients and how late (from the `: published` comment the
-/// server writes), reads the server's drop counter from /metrics, and prints one JSON line.
+/// spread over 127.0.0.x source addresses, asking in HTTP/1.1 as browsers do (`--http 1.0` for the unchunked path).
+/// After every client is connected it measures, for the events published during the next S seconds, how many reached
+/// how many clients and how late (from the `: published` comment the server writes), reads the server's drop counter
+/// from /metrics, and prints one JSON line.
 struct SSEBenchmark {
     var url = "http://127.0.0.1:8080/api/v1/events"
     var clients = 100
@@ -59,9 +60,12 @@ struct SSEBenchmark {
         let start = Int64(SSEWorker.nowMilliseconds())
         control.windowEnd.store(start + Int64(seconds * 1000), ordering: .relaxed)
         control.windowStart.store(start, ordering: .relaxed)
+        // A caller that knows the server's process measures its CPU time between these two lines.
+        FileHandleStandardError.write("window open\n")
         usleep(UInt32(seconds * 1_000_000))
         // Late events published inside the window still count when they arrive within this grace time.
         sleep(2)
+        FileHandleStandardError.write("window closed\n")
         control.stop.store(true, ordering: .relaxed)
         for worker in workers { worker.join() }
         let droppedAfter = try endpoint.metric("dalygate_sse_dropped_total")

@@ -75,7 +75,10 @@ func sseReader(cls: UnsafeMutableRawPointer?, position: UInt64, buffer: UnsafeMu
     guard let cls, let buffer else { return -2 }
     let context = Unmanaged<StreamContext>.fromOpaque(cls).takeUnretainedValue()
     let address = Int(bitPattern: buffer)
-    switch context.client.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: max)) {
+    // At most the kept bytes per call, so that a stream that fell behind does not spread its backlog over the
+    // buffer's released pages; libmicrohttpd sends them and calls again at once.
+    let window = min(max, HTTPServer.streamKeptBytes)
+    switch context.client.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: window)) {
     case .bytes(let count):
         context.pages.wrote(at: address, count: count)
         return count

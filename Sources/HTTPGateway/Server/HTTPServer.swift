@@ -38,9 +38,9 @@ public final class HTTPServer: Sendable {
     /// is parsed, which makes it resident, and an event stream holds its pool for as long as it is open: a chunked
     /// stream gives those pages back while it waits (``StreamPageRelease``), so it keeps only the pages it writes.
     static let connectionMemory = 28 * 1024
-    /// Bytes at the start of a waiting stream's buffer that stay resident: room for an ordinary state event (about
-    /// 2.3 KB for one pack), so that writing one does not call for another release.
-    static let streamKeptBytes = 3 * 1024
+    /// Bytes at the start of a stream's buffer that stay resident, and the most it writes there per call: room for
+    /// an ordinary state event (about 2.3 KB for one pack) in one send, while a stream never touches more.
+    static let streamKeptBytes = 4 * 1024
     static let pageSize = max(4096, sysconf(Int32(_SC_PAGESIZE)))
     /// The buffer of one event stream's response. A chunked (HTTP/1.1) stream never uses it: libmicrohttpd has the
     /// reader fill the connection's own write buffer. Only an HTTP/1.0 stream passes through it, in pieces of this
