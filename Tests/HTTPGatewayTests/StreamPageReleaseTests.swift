@@ -23,21 +23,28 @@ struct StreamPageReleaseTests {
         var pages = StreamPageRelease(pageSize: page, keepBytes: 3 * 1024)
         let start = 10 * page + 100
         let capacity = 7 * page
-        #expect(pages.idle(at: start, capacity: capacity) != nil)
+        let first = pages.idle(at: start, capacity: capacity)
         pages.wrote(at: start, count: 2300)
-        #expect(pages.idle(at: start, capacity: capacity) == nil)
+        let afterAnEvent = pages.idle(at: start, capacity: capacity)
         pages.wrote(at: start, count: 9000)  // a burst of queued events
-        #expect(pages.idle(at: start, capacity: capacity) == (11 * page)..<(17 * page))
-        #expect(pages.idle(at: start, capacity: capacity) == nil)
+        let afterABurst = pages.idle(at: start, capacity: capacity)
+        let afterNothing = pages.idle(at: start, capacity: capacity)
+        #expect(first != nil)
+        #expect(afterAnEvent == nil)
+        #expect(afterABurst == (11 * page)..<(17 * page))
+        #expect(afterNothing == nil)
     }
 
     @Test("a buffer with no whole page beyond the kept bytes (an HTTP/1.0 stream's 1 KiB block) releases nothing")
     func smallBuffer() {
         var pages = StreamPageRelease(pageSize: page, keepBytes: 3 * 1024)
-        #expect(pages.idle(at: 5 * page + 8, capacity: 1024) == nil)
-        #expect(pages.idle(at: 5 * page + 8, capacity: 4 * 1024) == nil)
+        let block = pages.idle(at: 5 * page + 8, capacity: 1024)
+        let page4K = pages.idle(at: 5 * page + 8, capacity: 4 * 1024)
         var none = StreamPageRelease(pageSize: page, keepBytes: 0)
-        #expect(none.idle(at: 5 * page, capacity: page) == 5 * page..<6 * page)
+        let wholePage = none.idle(at: 5 * page, capacity: page)
+        #expect(block == nil)
+        #expect(page4K == nil)
+        #expect(wholePage == 5 * page..<6 * page)
     }
 
     @Test("released pages read back as zeroes and leave the resident set")
@@ -51,7 +58,8 @@ struct StreamPageReleaseTests {
 
         var pages = StreamPageRelease(pageSize: page, keepBytes: 3 * 1024)
         let start = Int(bitPattern: memory) + 8
-        let range = try #require(pages.idle(at: start, capacity: size - 8))
+        let released = pages.idle(at: start, capacity: size - 8)
+        let range = try #require(released)
         #expect(madvise(UnsafeMutableRawPointer(bitPattern: range.lowerBound), range.count, MADV_DONTNEED) == 0)
 
         #expect(residentPages(memory, size) == 1)
