@@ -10,7 +10,8 @@
 ///
 /// A release costs a system call and the next write re-faults the pages, so it is done only when needed: the first
 /// time the stream waits, and again only after the stream wrote past the pages it keeps (`keepBytes` after the
-/// buffer's start, enough for an ordinary event). Pure arithmetic on addresses; ``SSEPageReleaser`` does the call.
+/// buffer's start, enough for an ordinary event). Pure arithmetic on addresses; the content reader (`sseReader`)
+/// makes the call.
 struct StreamPageRelease {
     let pageSize: Int
     /// Bytes at the start of the buffer kept resident: the next event is written there.
