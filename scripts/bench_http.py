@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -47,6 +48,12 @@ def rss_kib(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def header_bytes(port, path="/api/v1/state"):
@@ -83,13 +90,28 @@ def sse_row(work, clients, seconds):
         time.sleep(3)
         before = rss_kib(server.pid)
         bench = subprocess.Popen([str(BENCH), "sse", "--url", f"http://127.0.0.1:{port}/api/v1/events", "--clients",
-                                  str(clients), "--seconds", str(seconds)], stdout=subprocess.PIPE, text=True)
+                                  str(clients), "--seconds", str(seconds)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+        # The server's CPU seconds when DalyBench opens and closes its window (it says so on stderr).
+        window_cpu = {}
+
+        def follow_stderr():
+            for line in bench.stderr:
+                if line.startswith("window "):
+                    window_cpu[line.split()[1]] = cpu_seconds(server.pid)
+                else:
+                    sys.stderr.write(line)
+
+        follower = threading.Thread(target=follow_stderr, daemon=True)
+        follower.start()
         peak = before
         while bench.poll() is None:
             peak = max(peak, rss_kib(server.pid))
             time.sleep(0.2)
+        follower.join(timeout=10)
         result = json.loads(bench.stdout.read().strip().splitlines()[-1])
         result["rss_before_kib"], result["rss_peak_kib"] = before, peak
+        result["server_cpu_s"] = window_cpu["closed"] - window_cpu["open"] if len(window_cpu) == 2 else None
         return result
     finally:
         server.send_signal(signal.SIGTERM)
@@ -151,15 +173,19 @@ http {{ access_log off; default_type application/json; keepalive_requests 100000
           f" {os.cpu_count()} cores as the server, a fresh gateway (`--speed 5`) per row, {seconds} s window after every"
           " client is connected. Expected: each event published in the window times the connected clients; dropped:"
           " the server's `dalygate_sse_dropped_total`; latency: arrival minus the `: published` time the server wrote;"
-          " RSS per client: (peak RSS while connected - RSS before) / connected.\n")
-    print("| clients | connected | events published | delivered % | dropped | p50 ms | p99 ms | server RSS per client KiB |")
-    print("|---|---|---|---|---|---|---|---|")
+          " RSS per client: (peak RSS while connected - RSS before) / connected; server CPU per event: the gateway's"
+          " user + system time from the window's opening to the end of its grace time, over the events delivered."
+          " The clients ask in HTTP/1.1, as browsers do, and get chunked streams.\n")
+    print("| clients | connected | events published | delivered % | dropped | p50 ms | p99 ms | server RSS per client KiB"
+          " | server CPU µs per event |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for clients in sizes:
         r = sse_row(work, clients, seconds)
         delivered = 100 * r["events_received"] / r["events_expected"] if r["events_expected"] else float("nan")
         per_client = (r["rss_peak_kib"] - r["rss_before_kib"]) / r["connected"] if r["connected"] else float("nan")
+        cpu = f"{r['server_cpu_s'] * 1e6 / r['events_received']:.1f}" if r["server_cpu_s"] and r["events_received"] else "n/a"
         print(f"| {clients} | {r['connected']} | {r['events_published']} | {delivered:.2f} | {r['dropped']} | {r['p50_ms']}"
-              f" | {r['p99_ms']} | {per_client:.1f} |")
+              f" | {r['p99_ms']} | {per_client:.1f} | {cpu} |")
         print(f"<!-- {json.dumps(r)} -->", file=sys.stderr)
 
 

@@ -3,14 +3,17 @@ import LinuxHardware
 import Workers
 
 /// `DalyBench sse --url URL --clients N --seconds S`: N Server-Sent-Events clients on epoll, one thread per core,
-/// spread over 127.0.0.x source addresses. After every client is connected it measures, for the events published
-/// during the next S seconds, how many reached how many clients and how late (from the `: published` comment the
-/// server writes), reads the server's drop counter from /metrics, and prints one JSON line.
+/// spread over 127.0.0.x source addresses, asking in HTTP/1.1 as browsers do (`--http 1.0` for the unchunked path).
+/// After every client is connected it measures, for the events published during the next S seconds, how many reached
+/// how many clients and how late (from the `: published` comment the server writes), reads the server's drop counter
+/// from /metrics, and prints one JSON line.
 struct SSEBenchmark {
     var url = "http://127.0.0.1:8080/api/v1/events"
     var clients = 100
     var seconds = 10.0
     var threads = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    /// HTTP/1.1 by default, as a browser's EventSource asks (the server answers chunked); 1.0 measures the other path.
+    var httpVersion = "1.1"
 
     struct UsageError: Error, CustomStringConvertible {
         let description: String
@@ -25,7 +28,11 @@ struct SSEBenchmark {
             case "--clients": clients = try Self.positive(Int(value), flag)
             case "--seconds": seconds = Double(try Self.positive(Int(value), flag))
             case "--threads": threads = try Self.positive(Int(value), flag)
-            default: throw UsageError(description: "unknown option \(flag); use --url URL --clients N --seconds S [--threads T]")
+            case "--http":
+                guard value == "1.0" || value == "1.1" else { throw UsageError(description: "--http must be 1.0 or 1.1") }
+                httpVersion = value
+            default:
+                throw UsageError(description: "unknown option \(flag); use --url URL --clients N --seconds S [--threads T] [--http 1.0|1.1]")
             }
         }
     }
@@ -40,7 +47,7 @@ struct SSEBenchmark {
         let endpoint = try HTTPEndpoint(url: url)
         let droppedBefore = try endpoint.metric("dalygate_sse_dropped_total")
         let control = SSERunControl()
-        let request = Array("GET \(endpoint.path) HTTP/1.0\r\nHost: \(endpoint.host)\r\nAccept: text/event-stream\r\n\r\n".utf8)
+        let request = Array("GET \(endpoint.path) HTTP/\(httpVersion)\r\nHost: \(endpoint.host)\r\nAccept: text/event-stream\r\n\r\n".utf8)
         let workers = (0..<threads).map { index in
             let share = Array(stride(from: index, to: clients, by: threads))
             let worker = SSEWorker(target: endpoint.address, request: request, clients: share, control: control,
@@ -53,9 +60,12 @@ struct SSEBenchmark {
         let start = Int64(SSEWorker.nowMilliseconds())
         control.windowEnd.store(start + Int64(seconds * 1000), ordering: .relaxed)
         control.windowStart.store(start, ordering: .relaxed)
+        // A caller that knows the server's process measures its CPU time between these two lines.
+        FileHandleStandardError.write("window open\n")
         usleep(UInt32(seconds * 1_000_000))
         // Late events published inside the window still count when they arrive within this grace time.
         sleep(2)
+        FileHandleStandardError.write("window closed\n")
         control.stop.store(true, ordering: .relaxed)
         for worker in workers { worker.join() }
         let droppedAfter = try endpoint.metric("dalygate_sse_dropped_total")

@@ -74,9 +74,20 @@ func connectionNotified(
 func sseReader(cls: UnsafeMutableRawPointer?, position: UInt64, buffer: UnsafeMutablePointer<CChar>?, max: Int) -> Int {
     guard let cls, let buffer else { return -2 }
     let context = Unmanaged<StreamContext>.fromOpaque(cls).takeUnretainedValue()
-    switch context.client.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: max)) {
-    case .bytes(let count): return count
-    case .suspended: return 0
+    let address = Int(bitPattern: buffer)
+    // At most the kept bytes per call, so that a stream that fell behind does not spread its backlog over the
+    // buffer's released pages; libmicrohttpd sends them and calls again at once.
+    let window = min(max, HTTPServer.streamKeptBytes)
+    switch context.client.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: window)) {
+    case .bytes(let count):
+        context.pages.wrote(at: address, count: count)
+        return count
+    case .suspended:
+        // The buffer is free while the stream waits: give its untouched pages back (StreamPageRelease).
+        if let range = context.pages.idle(at: address, capacity: max) {
+            _ = madvise(UnsafeMutableRawPointer(bitPattern: range.lowerBound), range.count, MADV_DONTNEED)
+        }
+        return 0
     case .endOfStream: return -1  // MHD_CONTENT_READER_END_OF_STREAM
     case .drop: return -2  // MHD_CONTENT_READER_END_WITH_ERROR
     }
@@ -103,10 +114,12 @@ final class RequestContext: @unchecked Sendable {
     func takeFinished() -> HTTPResponse? { finished.withLock { r in defer { r = nil }; return r } }
 }
 
-/// The retained context of one SSE response.
+/// The retained context of one SSE response. `pages` is touched only by the content reader, which libmicrohttpd
+/// calls on the connection's own thread, one call at a time.
 final class StreamContext {
     let server: HTTPServer
     let client: SSEClient
+    var pages = StreamPageRelease(pageSize: HTTPServer.pageSize, keepBytes: HTTPServer.streamKeptBytes)
     init(server: HTTPServer, client: SSEClient) {
         self.server = server
         self.client = client

@@ -32,12 +32,16 @@ public final class HTTPServer: Sendable {
     private let timers = ServerTimers()
     private let lastKeepAlive = Mutex<Double>(0)
     public let keepAliveSeconds: Double
-    /// libmicrohttpd's memory pool per connection: it holds the request head and is held for as long as an event
-    /// stream stays open, so it sets most of what each SSE client costs. libmicrohttpd reads the head into half of
-    /// the pool and zeroes that half once the head is parsed, so half of it is resident per stream: 28 KiB keeps a
-    /// 14 KB head (12 KB of cookies, test_hostile.py) and costs about 14 KiB; 32 KiB cost 2 KiB more, 24 KiB refuses
-    /// those cookies with 431.
+    /// libmicrohttpd's memory pool per connection: it holds the request head, so it sets the longest head accepted
+    /// (half of it: libmicrohttpd 0.9.75 reads the head into half of the pool; 28 KiB keeps a 14 KB head, 12 KB of
+    /// cookies, test_hostile.py; 24 KiB refuses those cookies with 431). libmicrohttpd zeroes that half once the head
+    /// is parsed, which makes it resident, and an event stream holds its pool for as long as it is open: a chunked
+    /// stream gives those pages back while it waits (``StreamPageRelease``), so it keeps only the pages it writes.
     static let connectionMemory = 28 * 1024
+    /// Bytes at the start of a stream's buffer that stay resident, and the most it writes there per call: room for
+    /// an ordinary state event (about 2.3 KB for one pack) in one send, while a stream never touches more.
+    static let streamKeptBytes = 4 * 1024
+    static let pageSize = max(4096, sysconf(Int32(_SC_PAGESIZE)))
     /// The buffer of one event stream's response. A chunked (HTTP/1.1) stream never uses it: libmicrohttpd has the
     /// reader fill the connection's own write buffer. Only an HTTP/1.0 stream passes through it, in pieces of this
     /// size; so it is small, as it is allocated for every stream.
