@@ -42,12 +42,16 @@ def test_a_card_per_pack_and_the_dead_one_stands_out(server, browser):
     wait = WebDriverWait(browser, 30)
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#packs .pack-card")) == 3)
     # Pack 2 dies after a minute of simulated time: its card turns red and says so; the others stay green.
-    wait.until(lambda d: "offline" in d.find_element(By.CSS_SELECTOR, '[data-pack="pack2"]').get_attribute("class"))
+    # Waited for as one picture: on a loaded machine a live pack may miss a poll now and then, and its card shows it.
+    def only_pack2_offline(d):
+        cards = d.find_elements(By.CSS_SELECTOR, "#packs .pack-card")
+        return (len(cards) == 3 and "offline" in cards[1].get_attribute("class")
+                and all("online" in c.text and "offline" not in c.get_attribute("class") for c in (cards[0], cards[2]))
+                and "2 of 3 packs online" in d.find_element(By.ID, "packs-summary").text)
+    wait.until(only_pack2_offline)
     cards = browser.find_elements(By.CSS_SELECTOR, "#packs .pack-card")
     assert [c.get_attribute("data-pack") for c in cards] == ["pack1", "pack2", "pack3"]
     assert "OFFLINE" in cards[1].text and "Pack 2" in cards[1].text
-    assert all("online" in c.text and "offline" not in c.get_attribute("class") for c in (cards[0], cards[2]))
-    assert "2 of 3 packs online" in browser.find_element(By.ID, "packs-summary").text
     assert "Pack 2" in browser.find_element(By.ID, "packs-summary").text
     for card in cards:
         assert "%" in card.text and " V · " in card.text and "spread" in card.text
