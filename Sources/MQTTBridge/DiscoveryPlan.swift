@@ -18,44 +18,79 @@ import Foundation
 /// subscribing in between sees the marker, not the old config; a marker left by an interrupted run is cleared.
 struct DiscoveryPlan {
     let prefix: String
-    /// Old per-entity topics the broker still holds, with the `unique_id` of their config (nil: not a config).
-    private(set) var legacy: [String: String?] = [:]
+    /// Old per-entity topics the broker still holds: their node (device id) and the `unique_id` of their config
+    /// (nil: not a config, or too large to be one of ours).
+    private(set) var legacy: [String: (node: String, uniqueID: String?)] = [:]
     /// What was published per device id in this session.
     private(set) var published: [String: Set<String>] = [:]
-    /// Devices whose document the broker held when we subscribed (from an earlier run): Home Assistant has their
-    /// entities, so a document of unknown shape must not replace it.
+    /// Devices Home Assistant already has from an earlier run: the broker held their device document, or an old
+    /// per-entity config of theirs, when we subscribed. A document of unknown shape must not replace them.
     private(set) var onBroker: Set<String> = []
     private var arrived = false
 
     init(prefix: String) { self.prefix = prefix }
 
     static let migrateMarker = Array(#"{"migrate_discovery":true}"#.utf8)
+    /// Largest old per-entity document that is read: ours were well under 1 KiB. A larger one on our topics is not
+    /// parsed (a hostile or broken retained message must not cost memory): it is held as a topic without a config,
+    /// which the plan clears like any other.
+    static let legacyDocumentLimit = 16 * 1024
+
+    /// A discovery topic under `prefix`, split once.
+    enum Topic: Equatable {
+        /// `<prefix>device/<id>/config`
+        case device(id: String)
+        /// `<prefix><platform>/<node>/<key>/config`, written by earlier versions.
+        case legacy(node: String)
+    }
+
+    /// What `topic` is, or nil if it is neither kind; every level must be non-empty.
+    func parse(_ topic: String) -> Topic? {
+        guard topic.hasPrefix(prefix) else { return nil }
+        let parts = topic.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false)
+        guard !parts.contains(where: \.isEmpty), parts.last == "config" else { return nil }
+        switch parts.count {
+        case 3 where parts[0] == "device": return .device(id: String(parts[1]))
+        case 4 where parts[0] != "device": return .legacy(node: String(parts[1]))
+        default: return nil
+        }
+    }
 
     /// The filters under which earlier versions retained per-entity documents, and the devices' own topics.
     static func filters(prefix: String, deviceIDs: [String]) -> [String] {
         deviceIDs.flatMap { ["\(prefix)+/\($0)/+/config", "\(prefix)device/\($0)/config"] }
     }
 
-    /// A message on a device topic: a retained document there is one an earlier run left.
+    /// A message on a device topic: a retained document there is one an earlier run left. Only its existence
+    /// matters: the payload is never read.
     mutating func note(device topic: String, payload: [UInt8], retained: Bool) {
-        let parts = topic.dropFirst(prefix.count).split(separator: "/")
-        guard retained, !payload.isEmpty, topic.hasPrefix(prefix), parts.count == 3, parts[0] == "device" else { return }
-        onBroker.insert(String(parts[1]))
+        guard retained, !payload.isEmpty, case .device(let id)? = parse(topic) else { return }
+        onBroker.insert(id)
     }
 
     /// Whether `topic` is an old per-entity discovery topic (`<prefix><platform>/<node>/<key>/config`).
     func isLegacy(_ topic: String) -> Bool {
-        guard topic.hasPrefix(prefix) else { return false }
-        let parts = topic.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0] != "device" && parts[3] == "config"
+        if case .legacy? = parse(topic) { return true }
+        return false
     }
 
     /// A message on an old topic. Only retained ones matter (what the broker holds); an empty one is a topic cleared.
     mutating func note(legacy topic: String, payload: [UInt8], retained: Bool) {
-        guard retained, !payload.isEmpty else { return }
-        let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any]
-        legacy[topic] = (object?["unique_id"] ?? object?["uniq_id"]) as? String
+        guard retained, !payload.isEmpty, case .legacy(let node)? = parse(topic) else { return }
+        var uniqueID: String?
+        if payload.count <= Self.legacyDocumentLimit {
+            let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any]
+            uniqueID = (object?["unique_id"] ?? object?["uniq_id"]) as? String
+        }
+        legacy[topic] = (node, uniqueID)
+        if uniqueID != nil { onBroker.insert(node) }
         arrived = true
+    }
+
+    /// Whether a device's document may go out: once its shape is known, or, `late` (after the grace), if Home
+    /// Assistant has nothing of it yet (a document of a guessed shape would delete the cells it has).
+    func ready(_ id: String, knowsShape: Bool, late: Bool) -> Bool {
+        knowsShape || (late && !onBroker.contains(id))
     }
 
     /// The messages to send now, in order. `devices` are all of them, each `ready` once its shape is known; `force`
@@ -67,12 +102,11 @@ struct DiscoveryPlan {
         arrived = false
         var markers: [MQTTMessage] = []
         var clears: [MQTTMessage] = []
-        for (topic, uniqueID) in legacy.sorted(by: { $0.key < $1.key }) {
-            let node = String(topic.dropFirst(prefix.count).split(separator: "/")[1])
-            if let uniqueID, let owner = ready.first(where: { $0.uniqueIDs.contains(uniqueID) }) {
+        for (topic, old) in legacy.sorted(by: { $0.key < $1.key }) {
+            if let uniqueID = old.uniqueID, let owner = ready.first(where: { $0.uniqueIDs.contains(uniqueID) }) {
                 markers.append(MQTTMessage(topic, Self.migrateMarker))
                 due.insert(owner.id)
-            } else if uniqueID != nil, devices.contains(where: { $0.device.id == node && !$0.ready }) {
+            } else if old.uniqueID != nil, devices.contains(where: { $0.device.id == old.node && !$0.ready }) {
                 continue  // its device's shape is not known yet: the entity may still be one of it
             }
             clears.append(MQTTMessage(topic, []))

@@ -12,8 +12,9 @@ extension MQTTBridge {
     var homeAssistantStatusTopic: String { settings.discoveryPrefix + "status" }
 
     /// A device whose shape (cells, temperature sensors) is still unknown this long after connecting is published
-    /// anyway if the broker holds no document of it, so a new gateway whose BMS never answers still offers its relays
-    /// and energy meters (one the broker holds is left alone: Home Assistant keeps those entities).
+    /// anyway if Home Assistant has nothing of it, so a new gateway whose BMS never answers still offers its relays
+    /// and energy meters (a device whose document or old per-entity configs the broker holds is left alone: Home
+    /// Assistant keeps those entities, cells included).
     static let discoveryGrace = 30.0
 
     /// The topics to subscribe to for discovery: Home Assistant's birth, and where earlier versions retained
@@ -33,7 +34,7 @@ extension MQTTBridge {
         let packs = snapshot?.packs ?? PackDiscovery.configured(controller.configuration)
         let packDevices = PackDiscovery(topics: packTopics, statusTopic: json.status, nodeID: settings.clientID).devices(packs)
         let ready = { (device: DeviceDiscovery, reading: DalyReading?) in
-            Self.knowsShape(reading) || (late && !session.discovery.onBroker.contains(device.id))
+            session.discovery.ready(device.id, knowsShape: Self.knowsShape(reading), late: late)
         }
         return [(gateway, ready(gateway, bms))] + zip(packDevices, packs).map { ($0, ready($0, $1.reading)) }
     }

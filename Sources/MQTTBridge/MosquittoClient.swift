@@ -57,8 +57,12 @@ final class MosquittoClient: @unchecked Sendable {
     /// 5 or 3: starts as configured, drops to 3 once if the broker refuses MQTT 5.
     let protocolVersion: Atomic<Int32>
 
-    /// The Maximum Packet Size announced in an MQTT 5 CONNECT: the broker never delivers a larger message.
-    static let maximumPacketSize: UInt32 = 64 * 1024
+    /// The Maximum Packet Size announced in an MQTT 5 CONNECT: the broker never delivers a larger message. It bounds
+    /// what a hostile retained message costs, yet must let our own device documents (up to
+    /// ``DeviceDiscovery/documentBudget``) come back at subscription, or the gateway would not see that the broker
+    /// holds them and would replace them after the grace. The headroom covers the topic, properties and header.
+    static let maximumPacketSize = UInt32(DeviceDiscovery.documentBudget + packetHeadroom)
+    static let packetHeadroom = 16 * 1024
 
     private static let libraryInitialised: Bool = {
         mosquitto_lib_init()

@@ -53,6 +53,10 @@ struct ConfigurationTests {
         ("bms:\n  address: 0x41\n", "bms.address", "must be 0x40 or 0x80"),
         ("automation:\n  load_policy: juepi-2\n", "automation.load_policy", "must be one of juepi-1.1.0, juepi-1.1.1"),
         ("mqtt:\n  prefix: no/slash\n", "mqtt.prefix", "must end with '/'"),
+        ("mqtt:\n  client_id: \"#\"\n", "mqtt.client_id", "must contain a letter"),
+        ("mqtt:\n  client_id: \"\"\n", "mqtt.client_id", "must contain a letter"),
+        ("mqtt:\n  discovery_prefix: homeassistant\n", "mqtt.discovery_prefix", "ending with '/'"),
+        ("mqtt:\n  discovery_prefix: \"+/\"\n", "mqtt.discovery_prefix", "wildcards"),
         ("panel:\n  oled_height: 48\n", "panel.oled_height", "must be 32 or 64"),
     ])
     func badValue(yaml: String, key: String, message: String) {

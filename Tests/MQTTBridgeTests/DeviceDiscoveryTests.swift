@@ -109,4 +109,16 @@ struct DeviceDiscoveryTests {
         #expect(gateway < DeviceDiscovery.documentBudget, "gateway \(gateway) bytes")
         #expect(largestPack < DeviceDiscovery.documentBudget, "pack \(largestPack) bytes")
     }
+
+    /// MQTT 5 PUBLISH as the broker delivers it: fixed header (1 + up to 4 length bytes), topic (2 + its bytes),
+    /// packet id (2), properties (up to 4 length bytes; a subscription identifier, 5, a topic alias, 3), payload.
+    static func publishPacketSize(topic: String, payload: Int) -> Int { 1 + 4 + 2 + topic.utf8.count + 2 + 4 + 5 + 3 + payload }
+
+    @Test("a document at the budget, under a long discovery topic, still fits the packet size we let the broker deliver")
+    func packetSizeCoversTheBudget() {
+        let topic = String(repeating: "p", count: 200) + "/device/" + String(repeating: "n", count: 200) + "/config"
+        let packet = Self.publishPacketSize(topic: topic, payload: DeviceDiscovery.documentBudget)
+        #expect(packet <= Int(MosquittoClient.maximumPacketSize), "\(packet) > \(MosquittoClient.maximumPacketSize)")
+        #expect(Int(MosquittoClient.maximumPacketSize) < 2 * DeviceDiscovery.documentBudget, "still a bound")
+    }
 }

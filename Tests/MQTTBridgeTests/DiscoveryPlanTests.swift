@@ -96,4 +96,45 @@ struct DiscoveryPlanTests {
         plan.note(device: "homeassistant/device/dalygate/config", payload: Array("{}".utf8), retained: true)
         #expect(plan.onBroker == ["dalygate"])
     }
+
+    @Test("topics with an empty level, or of another shape, are neither kind and change nothing (no crash)", arguments: [
+        "homeassistant////config", "homeassistant/device//config", "homeassistant/sensor//x/config",
+        "homeassistant/config", "homeassistant//", "homeassistant/sensor/dalygate/power/state", "other/device/x/config",
+    ])
+    func malformedTopics(topic: String) {
+        var plan = DiscoveryPlan(prefix: "homeassistant/")
+        #expect(plan.parse(topic) == nil)
+        #expect(!plan.isLegacy(topic))
+        plan.note(legacy: topic, payload: Self.old("dalygate_power"), retained: true)
+        plan.note(device: topic, payload: Array("{}".utf8), retained: true)
+        #expect(plan.legacy.isEmpty && plan.onBroker.isEmpty)
+        #expect(plan.messages([(gateway, false)], force: true).isEmpty)
+    }
+
+    @Test("a device with old per-entity configs on the broker is one Home Assistant has: no guessed document after the grace, nothing cleared")
+    func legacyCountsAsKnown() {
+        var plan = DiscoveryPlan(prefix: "homeassistant/")
+        plan.note(legacy: "homeassistant/sensor/dalygate/cell_16/config", payload: Self.old("dalygate_cell_16"), retained: true)
+        #expect(plan.onBroker == ["dalygate"])
+        #expect(!plan.ready("dalygate", knowsShape: false, late: true))
+        #expect(plan.ready("dalygate_pack2", knowsShape: false, late: true))
+        #expect(plan.ready("dalygate", knowsShape: true, late: false))
+        let ready = plan.ready("dalygate", knowsShape: false, late: true)
+        #expect(plan.messages([(gateway, ready)], force: true).isEmpty)
+        #expect(plan.legacy.count == 1)
+    }
+
+    @Test("an old document over the limit is not parsed: held without a config, so only cleared, and no sign Home Assistant has the device")
+    func oversizedLegacy() {
+        var plan = DiscoveryPlan(prefix: "homeassistant/")
+        var big = Self.old("dalygate_power")
+        big.removeLast()
+        big += Array(#","pad":""#.utf8) + Array(repeating: UInt8(ascii: "x"), count: DiscoveryPlan.legacyDocumentLimit) + Array(#""}"#.utf8)
+        #expect((try? JSONSerialization.jsonObject(with: Data(big))) != nil)
+        plan.note(legacy: "homeassistant/sensor/dalygate/power/config", payload: big, retained: true)
+        #expect(plan.legacy["homeassistant/sensor/dalygate/power/config"]?.uniqueID == .some(nil))
+        #expect(plan.onBroker.isEmpty)
+        plan.note(legacy: "homeassistant/sensor/dalygate/soc/config", payload: Self.old("dalygate_soc"), retained: true)
+        #expect(plan.legacy["homeassistant/sensor/dalygate/soc/config"]?.uniqueID == "dalygate_soc")
+    }
 }

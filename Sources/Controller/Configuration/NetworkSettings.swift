@@ -102,6 +102,17 @@ public struct MQTTSettings: ConfigSection, Equatable, Sendable {
         guard !jsonPrefix.contains("#"), !jsonPrefix.contains("+") else {
             throw ConfigurationError(key: "mqtt.json_prefix", message: "must not contain the MQTT wildcards '#' or '+'")
         }
+        // Home Assistant's device ids and topics use the client id's letters, digits, '_' and '-' only (the bridge's
+        // HomeAssistantDiscovery.topicSafe): without any, the discovery topics would have an empty level.
+        guard clientID.contains(where: { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+            throw ConfigurationError(key: "mqtt.client_id", message: "must contain a letter, digit, '_' or '-' (it names the Home Assistant devices and their topics)")
+        }
+        guard !discoveryPrefix.isEmpty, discoveryPrefix.hasSuffix("/"), discoveryPrefix != "/" else {
+            throw ConfigurationError(key: "mqtt.discovery_prefix", message: "must be a topic level ending with '/', like homeassistant/")
+        }
+        guard !discoveryPrefix.contains("#"), !discoveryPrefix.contains("+") else {
+            throw ConfigurationError(key: "mqtt.discovery_prefix", message: "must not contain the MQTT wildcards '#' or '+'")
+        }
         guard protocolVersion == 3 || protocolVersion == 5 else {
             throw ConfigurationError(key: "mqtt.protocol", message: "must be 3 (MQTT 3.1.1) or 5")
         }
