@@ -5,7 +5,8 @@
 public protocol DeviceLifecycle: AnyObject {
     /// Probes and prepares the device; throws why it cannot be used.
     func setUp() throws
-    /// A cheap check that the device still holds what ``setUp()`` gave it; throws what was lost.
+    /// A cheap check that the device still holds what ``setUp()`` gave it: throws ``DeviceSetUpLost`` when the
+    /// device answers but lost its set-up, any other error when it could not be read (a failed use, not a reset).
     func checkSetUp() throws
 }
 
@@ -26,7 +27,11 @@ extension INA226: DeviceLifecycle {
     }
 
     public func checkSetUp() throws {
-        try checkRegisters([.configuration, .calibration])
+        do {
+            try checkRegisters([.configuration, .calibration])
+        } catch where error.kind == .lostSetUp {
+            throw DeviceSetUpLost(error.description)
+        }
     }
 }
 
@@ -39,18 +44,25 @@ extension SSD1306: DeviceLifecycle {
 
     public func checkSetUp() throws {
         if try reportsDisplayOff() {
-            throw DeviceSetupFailure("the panel reports its display off: it lost its set-up (power-cycled?)")
+            throw DeviceSetUpLost("the panel reports its display off: it lost its set-up (power-cycled?)")
         }
     }
 }
 
-/// The relay board is ready once its lines are requested, at the levels last driven.
+/// The relay board is ready once its lines are requested, at the levels last asked for (off when none was).
 extension RelayBoard: DeviceLifecycle {
     public func setUp() throws { try requestLines() }
 }
 
 /// Why a device could not be set up, as it appears after the device's name in the problems list.
 public struct DeviceSetupFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A device answers but no longer holds what its set-up gave it (a brown-out returned it to its power-on state):
+/// ``DeviceSlot`` sets it up again at once, unlike a transfer that failed, which is only retried at the next use.
+public struct DeviceSetUpLost: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }

@@ -2,7 +2,10 @@
 /// `setup()`, `mark_failed()` and a retry): not yet set up, working, or failed with a reason, set up again every
 /// ``retryInterval`` of real time while failed, and checked (``DeviceLifecycle/checkSetUp()``) every
 /// ``checkEveryTicks`` ticks while working, so that a chip that browned out and came back at its power-on state
-/// is set up again instead of trusted. Whoever owns the slot is the only code touching its device.
+/// is set up again instead of trusted. A transfer that fails in use is not a failed device: the owner reports it
+/// (``useFailed(_:now:)``) and the device stays in use, retried at its next use, until it failed
+/// ``failAfterErrors`` uses in a row (a glitch costs one reading, not a 10 s outage). Whoever owns the slot is
+/// the only code touching its device.
 public final class DeviceSlot<Device: DeviceLifecycle> {
     /// What a call to the slot changed, for the owner's log and `status` events.
     public enum Change: Equatable, Sendable {
@@ -22,6 +25,9 @@ public final class DeviceSlot<Device: DeviceLifecycle> {
     public var retryInterval: Duration
     /// Ticks between two checks of a working device's set-up.
     public var checkEveryTicks: Int
+    /// Uses in a row (ticks: one use a tick) a working device may fail before it is marked failed and left to the
+    /// retry schedule; the owner sets it to the device's stale limit (`shunt_stale_s` at one tick a second).
+    public var failAfterErrors: Int
     private let make: () throws -> Device
     private var made: Device?
     /// The device, set up and working; nil while it is failed or not yet set up.
@@ -30,16 +36,18 @@ public final class DeviceSlot<Device: DeviceLifecycle> {
     public private(set) var problem: String?
     private var lastAttempt: ContinuousClock.Instant?
     private var ticksSinceCheck = 0
+    private var errorsInARow = 0
 
     public static var defaultRetryInterval: Duration { .seconds(10) }
 
     /// A slot whose device is made by `make` (opening its bus, binding its address) at the first set-up attempt,
     /// and again at later attempts until making it works.
     public init(_ name: String, retryInterval: Duration = defaultRetryInterval, checkEveryTicks: Int = 10,
-                make: @escaping () throws -> Device) {
+                failAfterErrors: Int = 5, make: @escaping () throws -> Device) {
         self.name = name
         self.retryInterval = retryInterval
         self.checkEveryTicks = checkEveryTicks
+        self.failAfterErrors = failAfterErrors
         self.make = make
     }
 
@@ -48,7 +56,8 @@ public final class DeviceSlot<Device: DeviceLifecycle> {
 
     /// Once a tick: sets up a device that is not working when an attempt is due (at once the first time, then
     /// every ``retryInterval``), and checks a working one's set-up every ``checkEveryTicks`` calls. A device that
-    /// lost its set-up is set up again at once (a brown-out is over by the time it is seen).
+    /// lost its set-up (``DeviceSetUpLost``) is set up again at once (a brown-out is over by the time it is seen);
+    /// a check that could not read the device is a failed use (``useFailed(_:now:)``), not a lost set-up.
     public func maintain(now: ContinuousClock.Instant = .now) -> Change? {
         guard let working = device else {
             guard lastAttempt.map({ $0.duration(to: now) >= retryInterval }) ?? true else { return nil }
@@ -59,10 +68,29 @@ public final class DeviceSlot<Device: DeviceLifecycle> {
         ticksSinceCheck = 0
         do {
             try working.checkSetUp()
+            used()
             return nil
+        } catch let lost as DeviceSetUpLost {
+            return lostSetUp(lost.description, now: now)
         } catch {
-            return lostSetUp("\(error)", now: now)
+            return useFailed("\(error)", now: now)
         }
+    }
+
+    /// A use of the working device worked: the count of failed uses in a row starts again.
+    public func used() {
+        errorsInARow = 0
+    }
+
+    /// A use (a read, a write) of the working device failed with a plain transfer error: it stays in use and is
+    /// tried again at its next use, unless this is its ``failAfterErrors``th failure in a row; then it is marked
+    /// failed (`.failed`, retried on the schedule). Nil while it stays in use.
+    @discardableResult
+    public func useFailed(_ reason: String, now: ContinuousClock.Instant = .now) -> Change? {
+        guard device != nil else { return nil }
+        errorsInARow += 1
+        guard errorsInARow >= failAfterErrors else { return nil }
+        return markFailed(reason, now: now)
     }
 
     /// The device is found to have lost its set-up (why): it is set up again at once. `.setUpAgain` when that
@@ -83,6 +111,7 @@ public final class DeviceSlot<Device: DeviceLifecycle> {
         device = nil
         problem = reason
         lastAttempt = now
+        errorsInARow = 0
         return .failed(reason)
     }
 
@@ -96,6 +125,7 @@ public final class DeviceSlot<Device: DeviceLifecycle> {
             device = candidate
             problem = nil
             ticksSinceCheck = 0
+            errorsInARow = 0
             return first ? .setUp : .recovered
         } catch {
             problem = "\(error)"

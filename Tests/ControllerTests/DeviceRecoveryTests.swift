@@ -65,6 +65,44 @@ struct DeviceRecoveryTests {
         #expect(ina.configurationRegister == INA226Constants.juepiConfiguration)
     }
 
+    @Test("a one-tick I2C glitch costs at most a tick of shunt readings: the INA226 stays in use, no 10 s outage")
+    func shuntGlitchCostsOneTick() throws {
+        // The real 10 s retry interval: a glitch that took the chip out of use would cost 500 ticks at 50x.
+        let rig = try Rig { devices in devices.shunt?.checkEveryTicks = 1000 }
+        defer { rig.stop() }
+        _ = try #require(rig.waitFor { $0.shuntOK && $0.tickCountAtLeast(rig, 3) })
+        let events = rig.service.events.subscribe(capacity: 10_000, kinds: [.status])
+        let i2c = rig.hardware.peripherals.i2c, ina = rig.hardware.peripherals.ina226
+        i2c.detach(at: 0x40)
+        _ = try #require(rig.waitFor { !$0.shuntOK })
+        i2c.attach(ina, at: 0x40)
+        let missedFrom = rig.service.tickCount
+        let back = try #require(rig.waitFor(5) { $0.shuntOK }, "the shunt stayed out of use after a glitch")
+        #expect(rig.service.tickCount - missedFrom <= 2, "ticks without shunt data after the glitch")
+        #expect(back.shuntAge == 0)
+        var seen: [(Bool, String)] = []
+        #expect(Self.statuses(events, "shunt", into: &seen).map(\.0) == [false, true], "\(seen)")
+        #expect(!seen.contains { $0.1.contains("set up again") || $0.1.contains("lost") }, "\(seen)")
+    }
+
+    @Test("a shunt that keeps failing past the stale limit (5 ticks) is marked failed and waits for its retry")
+    func deadShuntIsMarkedFailedAfterTheStaleLimit() throws {
+        // A 3 s retry interval is 150 ticks at 50x: a chip answering again is read at once only while still in use.
+        let rig = try Rig { devices in devices.shunt?.retryInterval = .seconds(3); devices.shunt?.checkEveryTicks = 1000 }
+        defer { rig.stop() }
+        _ = try #require(rig.waitFor { $0.shuntOK && $0.tickCountAtLeast(rig, 3) })
+        let i2c = rig.hardware.peripherals.i2c, ina = rig.hardware.peripherals.ina226
+        i2c.detach(at: 0x40)
+        _ = try #require(rig.waitFor { !$0.shuntOK })
+        let failedAt = rig.service.tickCount
+        _ = try #require(rig.waitFor { _ in rig.service.tickCount > failedAt + 8 })
+        i2c.attach(ina, at: 0x40)
+        let attachedAt = rig.service.tickCount
+        _ = try #require(rig.waitFor { _ in rig.service.tickCount > attachedAt + 5 })
+        #expect(rig.service.snapshot?.shuntOK == false, "a chip failed past the stale limit was read before its retry")
+        #expect(rig.waitFor { $0.shuntOK } != nil, "the retry did not set it up again")
+    }
+
     @Test("a shunt that stops answering and comes back (at its power-on state) works again without a restart")
     func deadShuntComesBack() throws {
         let rig = try Self.rig()

@@ -120,12 +120,61 @@ struct DeviceLifecycleTests {
         #expect(peripherals.oled.isOn)
     }
 
-    @Test("relay lines requested again keep the levels last driven (a working relay is not dropped)")
+    @Test("relay lines requested again keep the levels last asked for (a working relay is not dropped)")
     func relaysRequestedAgainKeepTheirLevels() throws {
         let peripherals = SimulatedPeripherals()
         let board = try RelayBoard.requesting(chip: peripherals.gpio)
         try board.setLoad(true)
         try board.requestLines()
         #expect(peripherals.gpio.outputLevel(5) && !peripherals.gpio.outputLevel(3))
+    }
+
+    @Test("a load whose OFF write failed is requested again OFF, never at the ON level the failed write left")
+    func failedOffWriteIsRequestedAgainOff() throws {
+        let peripherals = SimulatedPeripherals()
+        let board = try RelayBoard.requesting(chip: peripherals.gpio)
+        try board.setLoad(true)
+        peripherals.gpio.setFault(5, .stuck)
+        #expect(throws: GPIOError.self) { try board.setLoad(false) }
+        #expect(peripherals.gpio.outputLevel(5), "the stuck line still drives the load")
+        peripherals.gpio.setFault(5, nil)
+        try board.requestLines()
+        #expect(!peripherals.gpio.outputLevel(5), "the line came back at the level of the failed write's past, ON")
+        #expect(board.asked.load == false)
+    }
+
+    @Test("a read that fails keeps the device in use; only failAfterErrors failures in a row mark it failed")
+    func failedUsesMarkFailedOnlyInARow() throws {
+        let peripherals = SimulatedPeripherals()
+        let slot = Self.shuntSlot(peripherals)
+        slot.failAfterErrors = 3
+        #expect(slot.maintain() == .setUp)
+        #expect(slot.useFailed("no device acknowledges") == nil)
+        #expect(slot.useFailed("no device acknowledges") == nil)
+        #expect(slot.isWorking && slot.problem == nil, "a glitch took the device out of use")
+        slot.used()
+        #expect(slot.useFailed("no device acknowledges") == nil)
+        #expect(slot.useFailed("no device acknowledges") == nil)
+        #expect(slot.isWorking, "a use that worked did not start the count again")
+        #expect(slot.useFailed("no device acknowledges") == .failed("no device acknowledges"))
+        #expect(!slot.isWorking && slot.problem == "no device acknowledges")
+    }
+
+    @Test("a set-up check that cannot read the chip is a failed use, not a lost set-up")
+    func unreadableCheckIsAFailedUse() throws {
+        let peripherals = SimulatedPeripherals()
+        let slot = Self.shuntSlot(peripherals)
+        slot.checkEveryTicks = 1
+        slot.failAfterErrors = 2
+        #expect(slot.maintain() == .setUp)
+        peripherals.i2c.detach(at: 0x40)
+        #expect(slot.maintain() == nil, "one unreadable check was taken for a brown-out")
+        #expect(slot.isWorking)
+        peripherals.i2c.attach(peripherals.ina226, at: 0x40)
+        #expect(slot.maintain() == nil)
+        peripherals.i2c.detach(at: 0x40)
+        #expect(slot.maintain() == nil, "the check that worked did not start the count again")
+        guard case .failed(let why) = slot.maintain() else { Issue.record("never marked failed"); return }
+        #expect(why.contains("acknowledge") && !why.contains("lost"), "\(why)")
     }
 }

@@ -28,7 +28,8 @@ final class ControllerLoop: @unchecked Sendable {
 
     init(core: ControllerCore, devices: DeviceSet, configuration: GatewayConfiguration) {
         self.core = core
-        peripherals = DeviceSupervisor(devices: devices, gpioChip: configuration.panel.gpioChip)
+        peripherals = DeviceSupervisor(devices: devices, gpioChip: configuration.panel.gpioChip,
+                                       staleAfterSeconds: configuration.automation.shuntStaleAfterSeconds)
         self.configuration = configuration
         startProblems = devices.problems
         bank = PackPoller(bank: configuration.bank, devices: devices, automation: configuration.automation)

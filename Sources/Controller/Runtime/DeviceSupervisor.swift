@@ -3,7 +3,10 @@ import DeviceKit
 /// The one owner of the shunt, the OLED and the relay board on the controller's thread: sets them up at start,
 /// keeps each one's lifecycle (``DeviceSlot``: working, failed with a reason, retried, checked for a lost set-up),
 /// and is the only code that reads or writes them. Failures and recoveries become the log's lines and `status`
-/// events: `display` and `relays` here, `shunt` through the core, which judges the readings.
+/// events: `display` and `relays` here, `shunt` through the core, which judges the readings. A read or write that
+/// fails with a plain transfer error keeps the device in use (that tick's reading is missing; the next tick tries
+/// again); only when it keeps failing for the stale limit (`shunt_stale_s`, one tick a second) is it marked failed
+/// and left to its 10 s retry schedule. A chip found reset (a register at its power-on value) is set up again at once.
 final class DeviceSupervisor {
     private let shunt: DeviceSlot<INA226>?
     private let oled: DeviceSlot<SSD1306>?
@@ -17,11 +20,22 @@ final class DeviceSupervisor {
     /// Why the next shunt read is skipped: the chip was just set up again and has no conversion yet.
     private var shuntSettling: String?
 
-    init(devices: DeviceSet, gpioChip: String) {
+    /// `staleAfterSeconds` (`shunt_stale_s`): how long, at one tick a second, the shunt and the OLED may fail in a
+    /// row before they are marked failed.
+    init(devices: DeviceSet, gpioChip: String, staleAfterSeconds: Double) {
         shunt = devices.shunt
         oled = devices.oled
         relays = devices.relays
         self.gpioChip = gpioChip
+        let failAfter = Self.failedUsesAllowed(staleAfterSeconds: staleAfterSeconds)
+        shunt?.failAfterErrors = failAfter
+        oled?.failAfterErrors = failAfter
+    }
+
+    /// Failed uses in a row (one a tick, a tick a second) that make a device failed: as many as the stale limit
+    /// has whole seconds, and at least two (``ControllerCore/staleAfterMissedReads``: one read is not an outage).
+    static func failedUsesAllowed(staleAfterSeconds: Double) -> Int {
+        max(ControllerCore.staleAfterMissedReads, Int(staleAfterSeconds.rounded(.up)))
     }
 
     /// Once a tick (and at start, for the first set-up): set up what is due, check what works.
@@ -38,7 +52,8 @@ final class DeviceSupervisor {
     // MARK: Shunt
 
     /// This tick's shunt reading, or why there is none. A read that finds the chip reset sets it up again at once;
-    /// its readings resume from the next tick, after a conversion with the calibration in place.
+    /// its readings resume from the next tick, after a conversion with the calibration in place. A read that fails
+    /// otherwise costs this tick's reading; the chip is marked failed only after failing for the stale limit.
     func readShunt(service: ControllerService) -> (ShuntReading?, String?) {
         guard let slot = shunt else { return (nil, "INA226 not available") }
         if let settling = shuntSettling {
@@ -47,13 +62,14 @@ final class DeviceSupervisor {
         }
         guard let ina = slot.device else { return (nil, "INA226 not available: \(slot.problem ?? "not set up")") }
         do {
-            return (try ina.read(), nil)
+            let reading = try ina.read()
+            slot.used()
+            return (reading, nil)
         } catch where error.kind == .lostSetUp {
             shuntChanged(slot.lostSetUp(error.description), service: service)
             return (nil, shuntSettling.take() ?? "INA226: \(error.description)")
         } catch {
-            slot.markFailed(error.description)
-            service.logger.warning("INA226: \(error.description) (set up again every \(Self.retryText(slot)))")
+            if let change = slot.useFailed(error.description) { shuntChanged(change, service: service) }
             return (nil, error.description)
         }
     }
@@ -71,13 +87,15 @@ final class DeviceSupervisor {
 
     // MARK: OLED
 
-    /// Writes the framebuffer to the OLED; a failed write marks it failed until a retry sets it up again.
+    /// Writes the framebuffer to the OLED; a write that keeps failing for the stale limit marks it failed until a
+    /// retry sets it up again (one failed write is only a frame missed).
     func show(_ framebuffer: MonochromeFramebuffer, uptime: Double, service: ControllerService) {
         guard let slot = oled, let panel = slot.device else { return }
         do {
             try panel.show(framebuffer)
+            slot.used()
         } catch {
-            if let change = slot.markFailed(error.description) { displayChanged(change, uptime: uptime, service: service) }
+            if let change = slot.useFailed(error.description) { displayChanged(change, uptime: uptime, service: service) }
         }
     }
 
@@ -157,8 +175,9 @@ final class DeviceSupervisor {
         }
     }
 
-    /// Every retry interval while a line of a working board failed: the lines are requested again (at the levels
-    /// last driven) and each failed line is driven to its level; back online when all of them take it.
+    /// Every retry interval while a line of a working board failed: the lines are requested again at the levels the
+    /// controller last asked for (never at a level a failed write left behind: a load whose OFF write failed is
+    /// requested OFF) and each failed line is driven to that level; back online when all of them take it.
     private func retryFailedRelayLines(uptime: Double, service: ControllerService) {
         guard let slot = relays, let board = slot.device, !failedRelayLines.isEmpty,
               lastLineRetry.duration(to: .now) >= slot.retryInterval else { return }
@@ -173,7 +192,7 @@ final class DeviceSupervisor {
         }
         for output in failedRelayLines.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             do {
-                if output == .load { try board.setLoad(board.driven.load) } else { try board.setBalancer(board.driven.balancer) }
+                if output == .load { try board.setLoad(board.asked.load) } else { try board.setBalancer(board.asked.balancer) }
                 failedRelayLines[output] = nil
             } catch {
                 failedRelayLines[output] = error.description
