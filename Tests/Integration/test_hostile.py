@@ -370,9 +370,11 @@ def test_an_oversized_mqtt_publish_never_reaches_the_gateway(dalygate, tmp_path)
     try:
         before = fingerprint(gateway.base)
         big = tmp_path / "big"
-        big.write_bytes(b"1" * (100 * 1024))
+        # Over the MQTT 5 Maximum Packet Size the gateway announces (MosquittoClient.maximumPacketSize: the largest
+        # discovery document it publishes itself, 256 KiB, plus headroom): the broker never delivers it.
+        big.write_bytes(b"1" * (1024 * 1024))
         subprocess.run(["mosquitto_pub", "-p", str(broker.port), "-t", "dalygate/Ctrl_SSR1", "-f", str(big)], check=True, timeout=10)
-        broker.publish("dalygate/Ctrl_SSR2", "x" * 5000)  # under 64 KiB: delivered, and refused by the bridge
+        broker.publish("dalygate/Ctrl_SSR2", "x" * 5000)  # under that size: delivered, and refused by the bridge
         log = tmp_path / "gw" / "gateway.log"
         deadline = time.monotonic() + 10
         while "on dalygate/Ctrl_SSR2" not in log.read_text() and time.monotonic() < deadline:
