@@ -49,7 +49,8 @@ extension SSD1306: DeviceLifecycle {
     }
 }
 
-/// The relay board is ready once its lines are requested, at the levels last asked for (off when none was).
+/// The relay board is ready once its lines are requested, at its restore levels (OFF for a relay never written or
+/// whose last write failed).
 extension RelayBoard: DeviceLifecycle {
     public func setUp() throws { try requestLines() }
 }

@@ -120,7 +120,7 @@ struct DeviceLifecycleTests {
         #expect(peripherals.oled.isOn)
     }
 
-    @Test("relay lines requested again keep the levels last asked for (a working relay is not dropped)")
+    @Test("relay lines requested again keep the levels that took (a working relay is not dropped)")
     func relaysRequestedAgainKeepTheirLevels() throws {
         let peripherals = SimulatedPeripherals()
         let board = try RelayBoard.requesting(chip: peripherals.gpio)
@@ -140,7 +140,20 @@ struct DeviceLifecycleTests {
         peripherals.gpio.setFault(5, nil)
         try board.requestLines()
         #expect(!peripherals.gpio.outputLevel(5), "the line came back at the level of the failed write's past, ON")
-        #expect(board.asked.load == false)
+        #expect(board.restoreLevels.load == false)
+    }
+
+    @Test("a load whose ON write failed is requested again OFF: the command was not executed and never is later")
+    func failedOnWriteIsRequestedAgainOff() throws {
+        let peripherals = SimulatedPeripherals()
+        let board = try RelayBoard.requesting(chip: peripherals.gpio)
+        try board.setBalancer(true)
+        peripherals.gpio.setFault(5, .stuck)
+        #expect(throws: GPIOError.self) { try board.setLoad(true) }
+        peripherals.gpio.setFault(5, nil)
+        try board.requestLines()
+        #expect(!peripherals.gpio.outputLevel(5), "the load came on after its command had been answered 'not executed'")
+        #expect(peripherals.gpio.outputLevel(3), "the working balancer keeps its level")
     }
 
     @Test("a read that fails keeps the device in use; only failAfterErrors failures in a row mark it failed")

@@ -175,9 +175,10 @@ final class DeviceSupervisor {
         }
     }
 
-    /// Every retry interval while a line of a working board failed: the lines are requested again at the levels the
-    /// controller last asked for (never at a level a failed write left behind: a load whose OFF write failed is
-    /// requested OFF) and each failed line is driven to that level; back online when all of them take it.
+    /// Every retry interval while a line of a working board failed: the lines are requested again at the board's
+    /// restore levels (a failed line OFF, whichever way its failed write went; a working one where it was) and each
+    /// failed line is driven to that level; back online when all of them take it. The controller drives it on from
+    /// there: a command whose write failed was answered as not executed, so it is not carried out later.
     private func retryFailedRelayLines(uptime: Double, service: ControllerService) {
         guard let slot = relays, let board = slot.device, !failedRelayLines.isEmpty,
               lastLineRetry.duration(to: .now) >= slot.retryInterval else { return }
@@ -192,7 +193,7 @@ final class DeviceSupervisor {
         }
         for output in failedRelayLines.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             do {
-                if output == .load { try board.setLoad(board.asked.load) } else { try board.setBalancer(board.asked.balancer) }
+                if output == .load { try board.setLoad(board.restoreLevels.load) } else { try board.setBalancer(board.restoreLevels.balancer) }
                 failedRelayLines[output] = nil
             } catch {
                 failedRelayLines[output] = error.description

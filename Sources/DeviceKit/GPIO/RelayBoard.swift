@@ -14,18 +14,19 @@ public struct RelayBoardLines: Equatable, Sendable {
 /// The two solid-state relays (HIGH = on) and the display-enable switch (HIGH = display on, pulled down).
 ///
 /// The lines are requested as one set under the consumer "dalygate" by ``requestLines()`` (its set-up). The board
-/// remembers the levels it was last asked for, whether or not the write took: the first request drives both relays
-/// low, as juepi's firmware does at boot, and a request made again after a failure (a line re-requested on retry)
-/// drives each relay to the level last asked for, never to a level a failed write left behind (a load whose OFF
-/// write failed comes back OFF, not ON). ``readBack()`` reads the levels actually on the lines.
+/// remembers, for each relay, the level its last write set, or OFF when that write failed: the first request drives
+/// both relays low, as juepi's firmware does at boot, and a request made again after a failure (a line re-requested
+/// on retry) starts each relay there. So a relay whose write failed comes back OFF, whichever way the write went: a
+/// load whose OFF write failed is not left ON, and one whose ON write failed (the command answered "not executed")
+/// is not switched on behind the controller's back. ``readBack()`` reads the levels actually on the lines.
 public final class RelayBoard {
     public let lines: RelayBoardLines
     private let chip: any GPIOChip
     private let consumer: String
     private var request: (any GPIOLineRequest)?
-    /// The levels last asked for (off until asked), whether the write took or not: the initial levels of the next
-    /// request.
-    public private(set) var asked: (load: Bool, balancer: Bool) = (false, false)
+    /// Each relay's level from its last write, OFF when that write failed (OFF until written): the initial levels of
+    /// the next request.
+    public private(set) var restoreLevels: (load: Bool, balancer: Bool) = (false, false)
 
     /// Binds the board to its chip; ``requestLines()`` takes the lines.
     public init(chip: any GPIOChip, lines: RelayBoardLines = .init(), consumer: String = "dalygate") {
@@ -42,26 +43,28 @@ public final class RelayBoard {
         return board
     }
 
-    /// Requests the lines (letting go of any earlier request first), the relays at the levels last asked for.
+    /// Requests the lines (letting go of any earlier request first), the relays at their ``restoreLevels``.
     public func requestLines() throws(GPIOError) {
         request = nil
         request = try chip.request([
-            GPIOLineConfiguration(offset: lines.load, direction: .output(initial: asked.load)),
-            GPIOLineConfiguration(offset: lines.balancer, direction: .output(initial: asked.balancer)),
+            GPIOLineConfiguration(offset: lines.load, direction: .output(initial: restoreLevels.load)),
+            GPIOLineConfiguration(offset: lines.balancer, direction: .output(initial: restoreLevels.balancer)),
             GPIOLineConfiguration(offset: lines.displaySwitch, direction: .input(pullDown: true)),
         ], consumer: consumer)
     }
 
-    /// Drives the load relay; the level is the one asked for even when the write fails.
+    /// Drives the load relay; a failed write leaves OFF as the level to restore.
     public func setLoad(_ on: Bool) throws(GPIOError) {
-        asked.load = on
+        restoreLevels.load = false
         try lineRequest().set([lines.load: on])
+        restoreLevels.load = on
     }
 
-    /// Drives the balancer relay; the level is the one asked for even when the write fails.
+    /// Drives the balancer relay; a failed write leaves OFF as the level to restore.
     public func setBalancer(_ on: Bool) throws(GPIOError) {
-        asked.balancer = on
+        restoreLevels.balancer = false
         try lineRequest().set([lines.balancer: on])
+        restoreLevels.balancer = on
     }
 
     /// The levels actually on the lines.
