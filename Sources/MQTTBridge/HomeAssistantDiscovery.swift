@@ -9,12 +9,10 @@ public struct HomeAssistantDiscovery: Sendable {
     /// `mqtt.client_id` with only what a discovery topic allows: the gateway's device id, and its node id before.
     public let nodeID: String
 
+    /// `nodeID` keeps only `[a-zA-Z0-9_-]`, as Home Assistant wants in a discovery topic (MQTTSettings.topicSafe).
     public init(topics: JSONTopics, nodeID: String) {
-        (self.topics, self.nodeID) = (topics, Self.topicSafe(nodeID))
+        (self.topics, self.nodeID) = (topics, MQTTSettings.topicSafe(nodeID))
     }
-
-    /// Only `[a-zA-Z0-9_-]`, as Home Assistant wants in a discovery topic.
-    static func topicSafe(_ id: String) -> String { id.filter { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } }
 
     /// The device with `cells` cell sensors and `temperatureSensors` temperature sensors (the bank's counts).
     public func device(cells: Int, temperatureSensors: Int) -> DeviceDiscovery {

@@ -13,7 +13,7 @@ public struct PackDiscovery: Sendable {
     public let nodeID: String
 
     public init(topics: PackTopics, statusTopic: String, nodeID: String) {
-        (self.topics, self.statusTopic, self.nodeID) = (topics, statusTopic, HomeAssistantDiscovery.topicSafe(nodeID))
+        (self.topics, self.statusTopic, self.nodeID) = (topics, statusTopic, MQTTSettings.topicSafe(nodeID))
     }
 
     /// A device for every pack; none for a bank of one (the gateway's device is that pack).

@@ -88,6 +88,10 @@ public struct MQTTSettings: ConfigSection, Equatable, Sendable {
         .key("discovery_prefix", \.discoveryPrefix), .key("juepi_pack", \.juepiPack),
     ] }
 
+    /// The characters of an id that may stand in a Home Assistant device id and topic level: letters, digits, '_'
+    /// and '-'. One rule for the config check and the bridge's discovery topics.
+    public static func topicSafe(_ id: String) -> String { id.filter { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } }
+
     public func validate() throws {
         guard prefix.isEmpty || prefix.hasSuffix("/") else {
             throw ConfigurationError(key: "mqtt.prefix", message: "must end with '/' (like juepi's TOPTREE)")
@@ -102,9 +106,9 @@ public struct MQTTSettings: ConfigSection, Equatable, Sendable {
         guard !jsonPrefix.contains("#"), !jsonPrefix.contains("+") else {
             throw ConfigurationError(key: "mqtt.json_prefix", message: "must not contain the MQTT wildcards '#' or '+'")
         }
-        // Home Assistant's device ids and topics use the client id's letters, digits, '_' and '-' only (the bridge's
-        // HomeAssistantDiscovery.topicSafe): without any, the discovery topics would have an empty level.
-        guard clientID.contains(where: { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+        // Home Assistant's device ids and topics use the client id's topic-safe characters only: without any, the
+        // discovery topics would have an empty level.
+        guard !Self.topicSafe(clientID).isEmpty else {
             throw ConfigurationError(key: "mqtt.client_id", message: "must contain a letter, digit, '_' or '-' (it names the Home Assistant devices and their topics)")
         }
         guard !discoveryPrefix.isEmpty, discoveryPrefix.hasSuffix("/"), discoveryPrefix != "/" else {
