@@ -3,8 +3,7 @@ public struct RatedParameters: Hashable, Sendable {
     public var capacityMilliampHours: UInt32, nominalCellMillivolts: UInt32
 
     public init(capacityMilliampHours: UInt32, nominalCellMillivolts: UInt32) {
-        self.capacityMilliampHours = capacityMilliampHours
-        self.nominalCellMillivolts = nominalCellMillivolts
+        (self.capacityMilliampHours, self.nominalCellMillivolts) = (capacityMilliampHours, nominalCellMillivolts)
     }
 
     public init(frame: DalyFrame) throws(DalyResponseError) {
@@ -56,10 +55,7 @@ public struct VoltageThresholds: Hashable, Sendable {
 public struct RTCAndSOC: Hashable, Sendable {
     public var date: DalyDateTime, socPermille: UInt16
 
-    public init(date: DalyDateTime, socPermille: UInt16) {
-        self.date = date
-        self.socPermille = socPermille
-    }
+    public init(date: DalyDateTime, socPermille: UInt16) { (self.date, self.socPermille) = (date, socPermille) }
 
     public init(frame: DalyFrame) throws(DalyResponseError) {
         try DalyResponseValidator.require(frame, is: .rtcAndSOC)

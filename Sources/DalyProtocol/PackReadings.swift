@@ -112,11 +112,8 @@ public struct MosfetStatus: Hashable, Sendable {
     public var remainingMilliampHours: UInt32
 
     public init(state: ChargeState, chargeMOS: Bool, dischargeMOS: Bool, heartbeat: UInt8, remainingMilliampHours: UInt32) {
-        self.state = state
-        self.chargeMOS = chargeMOS
-        self.dischargeMOS = dischargeMOS
-        self.heartbeat = heartbeat
-        self.remainingMilliampHours = remainingMilliampHours
+        (self.state, self.chargeMOS, self.dischargeMOS) = (state, chargeMOS, dischargeMOS)
+        (self.heartbeat, self.remainingMilliampHours) = (heartbeat, remainingMilliampHours)
     }
 
     public init(frame: DalyFrame) throws(DalyResponseError) {
@@ -142,12 +139,8 @@ public struct StatusInfo: Hashable, Sendable {
     public var cycles: UInt16
 
     public init(cellCount: Int, temperatureSensorCount: Int, charger: Bool, load: Bool, dio: UInt8, cycles: UInt16) {
-        self.cellCount = cellCount
-        self.temperatureSensorCount = temperatureSensorCount
-        self.charger = charger
-        self.load = load
-        self.dio = dio
-        self.cycles = cycles
+        (self.cellCount, self.temperatureSensorCount) = (cellCount, temperatureSensorCount)
+        (self.charger, self.load, self.dio, self.cycles) = (charger, load, dio, cycles)
     }
 
     /// D7 is reserved: ignored. Cell counts outside 1...48 are rejected (maland16's guard never fired).

@@ -31,12 +31,8 @@ public struct TickInput: Sendable {
 
     public init(uptime: Double, seconds: Double, shunt: ShuntReading?, shuntError: String? = nil, bms: DalyReading?,
                 bmsError: String? = nil) {
-        self.uptime = uptime
-        self.seconds = seconds
-        self.shunt = shunt
-        self.shuntError = shuntError
-        self.bms = bms
-        self.bmsError = bmsError
+        (self.uptime, self.seconds) = (uptime, seconds)
+        (self.shunt, self.shuntError, self.bms, self.bmsError) = (shunt, shuntError, bms, bmsError)
     }
 }
 

@@ -47,9 +47,7 @@ public struct CommandRequest: Sendable {
     public var source: ChangeSource
 
     public init(id: UInt64, command: ControlCommand, source: ChangeSource) {
-        self.id = id
-        self.command = command
-        self.source = source
+        (self.id, self.command, self.source) = (id, command, source)
     }
 }
 

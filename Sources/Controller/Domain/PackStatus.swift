@@ -17,13 +17,8 @@ public struct PackStatus: Sendable, Equatable {
 
     public init(id: String, name: String, capacityAh: Double? = nil, online: Bool, age: Double?, reading: DalyReading?,
                 error: String? = nil) {
-        self.id = id
-        self.name = name
-        self.capacityAh = capacityAh
-        self.online = online
-        self.age = age
-        self.reading = reading
-        self.error = error
+        (self.id, self.name, self.capacityAh) = (id, name, capacityAh)
+        (self.online, self.age, self.reading, self.error) = (online, age, reading, error)
     }
 
     /// "Pack 2 (pack2)", for messages.

@@ -8,8 +8,7 @@ public struct BMSBus: Sendable {
         public var pack: Int
         public var configuration: DalyClientConfiguration
         public init(pack: Int, configuration: DalyClientConfiguration) {
-            self.pack = pack
-            self.configuration = configuration
+            (self.pack, self.configuration) = (pack, configuration)
         }
     }
 

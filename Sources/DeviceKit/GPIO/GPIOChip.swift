@@ -53,9 +53,7 @@ public struct GPIOError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String
 
     public init(kind: Kind, path: String, message: String) {
-        self.kind = kind
-        self.path = path
-        self.message = message
+        (self.kind, self.path, self.message) = (kind, path, message)
     }
 
     public var description: String { "\(path): \(message)" }

@@ -3,8 +3,7 @@ public struct ShuntReading: Equatable, Sendable {
     public var voltage: Double
     public var current: Double
     public init(voltage: Double, current: Double) {
-        self.voltage = voltage
-        self.current = current
+        (self.voltage, self.current) = (voltage, current)
     }
 
     /// V × I, positive while charging.
