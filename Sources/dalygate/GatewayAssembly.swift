@@ -96,6 +96,9 @@ struct GatewayAssembly {
         services.append(SystemdService(environment: ProcessInfo.processInfo.environment) { [controller] in
             controller.secondsSinceLastTick
         })
+        if token.isEmpty, configuration.http.corsOrigins.contains("*") {
+            logger.warning("http.cors_origins \"*\" is ignored without a token: any web page could switch the relays; set a token or list the origins")
+        }
         let publicDirectory = Self.locate(configuration.http.publicDirectory, candidates: ["public", "/usr/share/dalygate/public"])
         let api = GatewayAPI(controller: controller, settings: configuration.http, token: token, publicDirectory: publicDirectory,
                              openAPIPath: Self.locate("", candidates: ["openapi.yaml", "/usr/share/dalygate/openapi.yaml"]))

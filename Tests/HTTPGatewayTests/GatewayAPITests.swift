@@ -51,6 +51,23 @@ struct GatewayAPITests {
         #expect(open.respond(to: HTTPRequest(method: "GET", path: "/api/v1/config", headers: ["Host": "localhost:8080"])).status == 200)
     }
 
+    @Test("cors_origins \"*\" lets any page write only with a token: without one, a foreign page's preflight gets no CORS headers and its write is 403")
+    func wildcardOriginNeedsAToken() throws {
+        var settings = HTTPSettings()
+        settings.corsOrigins = ["*"]
+        let evil = ["Origin": "https://evil.example", "Host": "localhost:8080", "Content-Type": "application/json"]
+        let open = try TestGateway.make(settings: settings).api
+        let preflight = open.respond(to: HTTPRequest(method: "OPTIONS", path: "/api/v1/relays/load", headers: evil))
+        #expect(preflight.header("Access-Control-Allow-Origin") == nil && preflight.status != 204)
+        let write = open.respond(to: HTTPRequest(method: "PUT", path: "/api/v1/relays/load", headers: evil, body: Array(#"{"mode":"on"}"#.utf8)))
+        #expect(write.status == 403)
+        let guarded = try TestGateway.make(token: Self.token, settings: settings).api
+        let allowed = guarded.respond(to: HTTPRequest(method: "OPTIONS", path: "/api/v1/relays/load", headers: evil))
+        #expect(allowed.status == 204 && allowed.header("Access-Control-Allow-Origin") == "https://evil.example")
+        let unauthorised = guarded.respond(to: HTTPRequest(method: "PUT", path: "/api/v1/relays/load", headers: evil, body: Array(#"{"mode":"on"}"#.utf8)))
+        #expect(unauthorised.status == 401, "with a token, a foreign page still needs the token")
+    }
+
     @Test("unknown routes are 404 and wrong methods 405 with Allow, both problem+json, labelled unmatched")
     func misses() throws {
         let api = try TestGateway.make().api

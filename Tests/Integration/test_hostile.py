@@ -406,6 +406,29 @@ def test_mqtt_commands_policy(dalygate, tmp_path, policy, obeyed):
         broker.stop()
 
 
+@pytest.mark.parametrize("repeated", [b"Content-Length: 12\r\nContent-Length: 5\r\n", b"Content-Length: 12\r\nHost: evil.example\r\n"])
+def test_a_header_sent_twice_that_may_be_sent_once_is_400_and_the_connection_closes(unharmed, repeated):
+    """Two Content-Lengths are two readings of one request (libmicrohttpd frames the body by the first, a proxy may
+    use the last: request smuggling); two Hosts would let the Host check see one and a proxy the other."""
+    port = unharmed.port
+    request = (f"PUT /api/v1/relays/load HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n".encode()
+               + repeated + b"\r\n" + b'{"on": true}' + f"GET /api/v1/state HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    reply = raw(port, request)
+    assert reply.startswith(b"HTTP/1.1 400 "), reply[:200]
+    assert b"more than one" in reply and b"Connection: close" in reply
+    assert reply.count(b"HTTP/1.1 ") == 1, "the bytes after the refused head were served as a request"
+
+
+def test_head_of_the_event_stream_sends_no_body(unharmed):
+    """A chunked body (even its empty last chunk) after a HEAD would be read as the next response's start."""
+    port = unharmed.port
+    reply = raw(port, f"HEAD /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+                      f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+    head, _, rest = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head
+    assert rest.startswith(b"HTTP/1.1 "), rest[:80]
+
+
 # 6. Clean shutdown
 
 def test_sigterm_with_streams_slow_senders_and_writes_in_flight_exits_cleanly(dalygate, tmp_path):
@@ -432,6 +455,47 @@ def test_sigterm_with_streams_slow_senders_and_writes_in_flight_exits_cleanly(da
     finally:
         for s in held:
             s.close()
+
+
+def test_every_write_executed_before_sigterm_is_answered(dalygate, tmp_path):
+    """Writes racing a SIGTERM: each one the controller executed is answered 200 (the daemon is not stopped while a
+    resumed answer is unsent); the others are refused or never accepted, none executed silently."""
+    for round_ in range(3):
+        work = tmp_path / f"round{round_}"
+        gateway = Gateway(dalygate, work, "http:\n  max_connections_per_client: 64\n  max_pending_writes: 64\n")
+        answered = []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def writer():
+            while not stop.is_set():
+                try:
+                    status = call(gateway.base, "PUT", "/api/v1/relays/balancer", b'{"mode": "auto"}',
+                                  {"Content-Type": "application/json"}, timeout=15)[0]
+                except OSError:
+                    return
+                with lock:
+                    answered.append(status)
+                if status != 200:
+                    return
+
+        writers = [threading.Thread(target=writer) for _ in range(12)]
+        for w in writers:
+            w.start()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with lock:
+                if answered.count(200) >= 20:
+                    break
+            time.sleep(0.01)
+        assert gateway.stop() == 0
+        stop.set()
+        for w in writers:
+            w.join(timeout=20)
+        log = (work / "gateway.log").read_text()
+        executed = log.count('"status":"executed"')
+        assert executed >= 20, log[-2000:]
+        assert answered.count(200) == executed, f"round {round_}: {executed} executed, {answered.count(200)} answered 200"
 
 
 def test_mqtt5_falls_back_to_3_1_1_for_an_old_broker(dalygate, tmp_path):

@@ -46,7 +46,7 @@ public final class GatewayAPI: HTTPApplication {
         self.router = router
         eventSource = ControllerEventSource(controller: controller, metrics: metrics, maxReplay: settings.sseReplayEvents)
         let global: [any Middleware] = [RequestMetrics(metrics), Check.bodyLimit(maxBytes: settings.maxBodyBytes), Check.host(rules),
-                                        CORS(origins: settings.corsOrigins)]
+                                        CORS(origins: BrowserGuard.effectiveCORSOrigins(settings.corsOrigins, tokenConfigured: !token.isEmpty))]
         responder = global.wrapping { [router] request in Self.dispatch(request, router: router, files: files) }
     }
 

@@ -16,7 +16,13 @@ public struct BrowserGuard: Sendable {
     public init(tokenConfigured: Bool, allowedHosts: [String], corsOrigins: [String]) {
         self.tokenConfigured = tokenConfigured
         self.allowedHosts = Set(allowedHosts.map { Self.hostName($0) })
-        self.corsOrigins = Set(corsOrigins.map { $0.lowercased() })
+        self.corsOrigins = Set(Self.effectiveCORSOrigins(corsOrigins, tokenConfigured: tokenConfigured).map { $0.lowercased() })
+    }
+
+    /// The `http.cors_origins` that apply: "*" only with a token. Without one, any web page the user opens could
+    /// switch the relays; an origin named explicitly is the user's own choice and stays.
+    public static func effectiveCORSOrigins(_ origins: [String], tokenConfigured: Bool) -> [String] {
+        tokenConfigured ? origins : origins.filter { $0 != "*" }
     }
 
     /// 421 when no token is configured and `Host` names anything but this machine or an allowed host.

@@ -14,13 +14,14 @@ func accessHandler(
     let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
     guard let existing = requestContext.pointee else {
         let context = RequestContext()
+        context.repeatedHeader = HTTPServer.repeatedSingleHeader(connection)
         // A declared body larger than the limit is refused before it is read.
-        if let length = MHD_lookup_connection_value(connection, gw_header_kind(), "Content-Length").flatMap({ Int(String(cString: $0)) }),
+        if context.repeatedHeader == nil, let length = MHD_lookup_connection_value(connection, gw_header_kind(), "Content-Length").flatMap({ Int(String(cString: $0)) }),
            length > server.maxBodyBytes {
             context.tooLarge = true
         }
         requestContext.pointee = Unmanaged.passRetained(context).toOpaque()
-        if context.tooLarge {
+        if context.tooLarge || context.repeatedHeader != nil {
             return server.handle(connection, url: String(cString: url), method: String(cString: method), context: context)
         }
         return gw_mhd_yes()
@@ -50,6 +51,9 @@ func requestCompleted(
             .answered(Int(bitPattern: UnsafeRawPointer(connection)), now: ProcessInfo.processInfo.systemUptime)
     }
     guard let requestContext, let pointer = requestContext.pointee else { return }
+    if let cls, Unmanaged<RequestContext>.fromOpaque(pointer).takeUnretainedValue().takeAwaitingSend() {
+        Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue().answerSent()
+    }
     Unmanaged<RequestContext>.fromOpaque(pointer).release()
     requestContext.pointee = nil
 }
@@ -104,14 +108,21 @@ func sseFree(cls: UnsafeMutableRawPointer?) {
 
 /// Per-request state kept in MHD's request context pointer. @unchecked Sendable: `body` and `tooLarge` are touched
 /// only by MHD's thread for this connection, one callback at a time; a deferred response's completion (any thread)
-/// touches only `finished`, behind its mutex, while the connection is suspended (MHD does not call back then).
+/// touches only `finished` and `awaitingSend`, behind their mutex, while the connection is suspended (MHD does not
+/// call back then).
 final class RequestContext: @unchecked Sendable {
     var body: [UInt8] = []
     var tooLarge = false
-    private let finished = Mutex<HTTPResponse?>(nil)
+    /// A header the request carries twice though it may carry it once (``HTTPServer/singleHeaders``): refused, unread.
+    var repeatedHeader: String?
+    private let finished = Mutex<(response: HTTPResponse?, awaitingSend: Bool)>((nil, false))
 
-    func finish(_ response: HTTPResponse) { finished.withLock { $0 = response } }
-    func takeFinished() -> HTTPResponse? { finished.withLock { r in defer { r = nil }; return r } }
+    func finish(_ response: HTTPResponse) { finished.withLock { $0.response = response } }
+    func takeFinished() -> HTTPResponse? { finished.withLock { r in defer { r.response = nil }; return r.response } }
+    /// The deferred answer is about to be resumed: the server counts it until the request completes.
+    func awaitSending() { finished.withLock { $0.awaitingSend = true } }
+    /// Whether this request's answer was counted as unsent (once).
+    func takeAwaitingSend() -> Bool { finished.withLock { r in defer { r.awaitingSend = false }; return r.awaitingSend } }
 }
 
 /// The retained context of one SSE response. `pages` is touched only by the content reader, which libmicrohttpd
@@ -126,10 +137,17 @@ final class StreamContext {
     }
 }
 
-/// Lets the subscription's notify reach its client without a retain cycle.
-final class WeakClient: @unchecked Sendable {
-    // @unchecked: written once, before the subscription can notify (publish happens-after subscribe returns).
-    weak var client: SSEClient?
+/// Lets the subscription's notify reach its client without a retain cycle. The client is set after the subscription
+/// exists (the client needs the feed), so the publisher's thread may already be notifying: the weak reference is
+/// read and written under a lock.
+final class WeakClient: Sendable {
+    private struct Reference { weak var client: SSEClient? }
+    private let reference = Mutex(Reference())
+
+    var client: SSEClient? {
+        get { reference.withLock { $0.client } }
+        set { reference.withLock { $0.client = newValue } }
+    }
 }
 
 /// An MHD connection or daemon pointer that crosses threads. @unchecked Sendable: libmicrohttpd documents
@@ -144,4 +162,10 @@ struct DaemonHandle: @unchecked Sendable { let pointer: OpaquePointer }
 /// Collects MHD's key/value iteration.
 final class ValueCollector {
     var values: [String: String] = [:]
+    /// Keys seen more than once (the last value is kept in `values`).
+    var repeated: Set<String> = []
+
+    func add(_ key: String, _ value: String) {
+        if values.updateValue(value, forKey: key) != nil { repeated.insert(key) }
+    }
 }

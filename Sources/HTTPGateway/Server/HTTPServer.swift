@@ -50,8 +50,13 @@ public final class HTTPServer: Sendable {
     struct Lifecycle {
         var stopping = false
         var writesInFlight = 0
+        /// Deferred responses resumed whose request libmicrohttpd has not completed yet (their answer is not sent).
+        var answersUnsent = 0
         var streams: [ObjectIdentifier: SSEClient] = [:]
     }
+
+    /// How long `stop()` waits for answers already resumed to be sent before it stops the daemon.
+    static let answerDrainSeconds = 2.0
 
     /// Validates the address and the token rule (beyond loopback a strong token is required).
     public init(application: any HTTPApplication, limits: HTTPServerLimits, token: String, listen: String,
@@ -108,6 +113,12 @@ public final class HTTPServer: Sendable {
         _ = inFlight.wait(timeout: .now() + 12)
         // A stream that had not ended yet is woken once more: a resumed connection is one MHD may stop.
         for client in streams() { client.wake(closing: true) }
+        // A write the controller executed is answered before the daemon stops: MHD_stop_daemon closes a resumed
+        // connection whose response it has not sent, and the client would never learn the outcome.
+        let drainDeadline = ProcessInfo.processInfo.systemUptime + Self.answerDrainSeconds
+        while lifecycle.withLock({ $0.answersUnsent > 0 }), ProcessInfo.processInfo.systemUptime < drainDeadline {
+            usleep(2_000)
+        }
         if let handle = daemon.withLock({ d -> DaemonHandle? in defer { d = nil }; return d }) {
             MHD_stop_daemon(handle.pointer)
         }
@@ -122,6 +133,11 @@ public final class HTTPServer: Sendable {
     func handle(_ connection: OpaquePointer, url: String, method: String, context: RequestContext) -> MHD_Result {
         deadlines.received(Int(bitPattern: UnsafeRawPointer(connection)))
         if let finished = context.takeFinished() { return queue(finished, on: connection) }
+        if let name = context.repeatedHeader {
+            var refusal = Problem.badRequest("more than one \(name) header").response
+            refusal.headers.append(("Connection", "close"))
+            return queue(refusal, on: connection)
+        }
         let (path, query) = Self.split(url, connection: connection)
         let request = HTTPRequest(method: method, path: path, query: query, headers: Self.values(connection, kind: gw_header_kind()),
                                   body: context.body, clientAddress: Self.clientAddress(connection), bodyTooLarge: context.tooLarge)
@@ -148,11 +164,21 @@ public final class HTTPServer: Sendable {
                 // Resume before the count drops: stop() waits for the count, and MHD must not stop first. Under the
                 // daemon's lock: a completion later than stop()'s wait finds no daemon and leaves the freed
                 // connection alone.
-                daemon.withLock { if $0 != nil { MHD_resume_connection(handle.pointer) } }
+                daemon.withLock { daemon in
+                    guard daemon != nil else { return }
+                    // Counted until MHD completes the request (``answerSent()``), so that stop() lets it be sent.
+                    lifecycle.withLock { $0.answersUnsent += 1 }
+                    context.awaitSending()
+                    MHD_resume_connection(handle.pointer)
+                }
                 lifecycle.withLock { $0.writesInFlight -= 1 }
                 inFlight.leave()
             }
             return gw_mhd_yes()
+        case .eventStream where method == "HEAD":
+            // The stream's headers only: a chunked body (even its empty last chunk) after a HEAD would be read by a
+            // keep-alive client or a proxy as the start of the next response.
+            return queue(response.replaced(by: HTTPResponse(status: response.status)), on: connection)
         case .eventStream(let resumeAfter):
             return openStream(response, resumeAfter: resumeAfter, on: connection)
         }
@@ -192,6 +218,11 @@ public final class HTTPServer: Sendable {
         return result
     }
 
+    /// A resumed deferred response's request is complete (sent, or its client gone).
+    func answerSent() {
+        lifecycle.withLock { $0.answersUnsent -= 1 }
+    }
+
     func streamClosed(_ client: SSEClient) {
         let removed = lifecycle.withLock { $0.streams.removeValue(forKey: ObjectIdentifier(client)) != nil }
         application.eventSource.unsubscribe(client.feed)
@@ -219,14 +250,29 @@ public final class HTTPServer: Sendable {
     }
 
     private static func values(_ connection: OpaquePointer, kind: MHD_ValueKind) -> [String: String] {
+        collect(connection, kind: kind).values
+    }
+
+    /// Headers that a request may carry once. Two that differ are two readings of one request: libmicrohttpd frames
+    /// the body by the first Content-Length while a proxy in front may use the last (request smuggling), and the
+    /// checks here would see only one Host, Origin or token.
+    static let singleHeaders: Set = ["host", "content-length", "transfer-encoding", "content-type", "origin", "authorization"]
+
+    /// The first header of ``singleHeaders`` the request carries more than once, if any.
+    static func repeatedSingleHeader(_ connection: OpaquePointer) -> String? {
+        let name = collect(connection, kind: gw_header_kind()).repeated.intersection(singleHeaders).sorted().first
+        return name.map { $0.split(separator: "-").map(\.capitalized).joined(separator: "-") }
+    }
+
+    private static func collect(_ connection: OpaquePointer, kind: MHD_ValueKind) -> ValueCollector {
         let collector = ValueCollector()
         let pointer = Unmanaged.passUnretained(collector).toOpaque()
         MHD_get_connection_values(connection, kind, { cls, _, key, value in
             let collector = Unmanaged<ValueCollector>.fromOpaque(cls!).takeUnretainedValue()
-            if let key { collector.values[String(cString: key).lowercased()] = value.map { String(cString: $0) } ?? "" }
+            if let key { collector.add(String(cString: key).lowercased(), value.map { String(cString: $0) } ?? "") }
             return gw_mhd_yes()
         }, pointer)
-        return collector.values
+        return collector
     }
 
     private static func clientAddress(_ connection: OpaquePointer) -> String {
