@@ -107,6 +107,32 @@ struct WorkerTests {
         #expect(workers.allSatisfy { !$0.isRunning })
     }
 
+    @Test("two threads stopping one worker at once both return only after its loop finished, and it ends once")
+    func concurrentStops() throws {
+        let ended = Shared(0)
+        let worker = try Worker<Int>(name: "test-2stops") { mailbox in
+            while mailbox.isOpen { mailbox.wait(seconds: 60) }
+            // A slow ending (a state saved, a port closed): a stop returning before it would lie.
+            usleep(300_000)
+            ended.update { $0 += 1 }
+        }
+        let ready = Shared(0)
+        let sawEnded = Shared<[Bool]>([])
+        let stoppers = (0..<2).map { index in
+            OwnedThread(name: "test-stopper-\(index)") {
+                ready.update { $0 += 1 }
+                while ready.value < 2 {}
+                worker.stop()
+                sawEnded.update { $0.append(ended.value == 1) }
+            }
+        }
+        for stopper in stoppers { stopper.join() }
+        #expect(sawEnded.value == [true, true], "a stop returned while the loop was still running")
+        #expect(ended.value == 1)
+        worker.stop()
+        #expect(!worker.send(1))
+    }
+
     @Test("a thread is joinable from a task after it finished on its own")
     func asyncJoinAfterFinish() async {
         let thread = OwnedThread(name: "test-join") {}
