@@ -2,6 +2,7 @@ import Controller
 import DeviceKit
 import Foundation
 import Logging
+import Simulator
 import Synchronization
 import Testing
 
@@ -68,6 +69,9 @@ struct ControllerStopTests {
             }
             group.addTask {
                 while begun.value < stops { await Task.yield() }
+                // Time for every controller to reach its stop's wait for the writes. Only a stop that blocks its pool
+                // thread there can keep this task from running afterwards: a correct stop passes however long it is.
+                try? await Task.sleep(for: .milliseconds(300))
                 released.set("a pool task")
             }
         }
@@ -76,32 +80,49 @@ struct ControllerStopTests {
         for (_, store) in services { #expect(try store.loadState() != nil) }
     }
 
-    @Test("two threads stopping the controller at once both return only after the store's writes are done")
-    func concurrentStopsBothWaitForTheWrites() throws {
-        let (service, store) = try Self.service()
-        let deadline = Date().addingTimeInterval(10)
-        while service.tickCount < 1, Date() < deadline { usleep(1000) }
-        // The writer is slow: a write queued before the stop finishes 300 ms later, and the stop must wait for it.
-        let (first, firstStore) = try Self.service()
-        first.stop()
-        let state = try #require(try firstStore.loadState())
-        let written = Flag()
-        store.saveState(state) { _ in
-            usleep(300_000)
-            written.set("written")
+    @Test("two threads stopping the controller at once both return only once it has ended, its state saved")
+    func concurrentStopsBothWaitForTheEnd() async throws {
+        var settings = SimulatedHardwareSet.Settings()
+        settings.speed = 50
+        let hardware = try SimulatedHardwareSet(settings: settings)
+        defer { hardware.stop() }
+        var configuration = GatewayConfiguration()
+        // No periodic save: the state reaches the disk only when the controller ends.
+        configuration.state.writeIntervalSeconds = 3600
+        let directory = StateStoreTests.temporaryDirectory()
+        let service = try ControllerService(
+            configuration: configuration,
+            devices: try hardware.devices(client: DalyClientConfiguration(timeout: .milliseconds(40)),
+                                          shunt: configuration.shunt.driverConfiguration),
+            clock: ScaledClock(speed: 50), store: try StateStore(directory: directory), simulated: true,
+            logger: Logger(label: "test"))
+        hardware.start()
+        try service.start()
+        // The shunt holds the I2C bus: the controller's tick hangs, so it ends only once the bus is let go.
+        hardware.strike(DeviceFault(device: .shunt, kind: .hang))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while (service.secondsSinceLastTick ?? 0) < 0.3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
         }
         let ready = Box(0)
-        let sawWritten = Box<[Bool]>([])
+        let sawSaved = Box<[Bool]>([])
         let stoppers = (0..<2).map { _ in
             Thread {
                 ready.update { $0 += 1 }
                 while ready.value < 2 {}
                 service.stop()
-                sawWritten.update { $0.append(written.value != nil) }
+                let saved = (try? StateStore(directory: directory).loadState()) != nil
+                sawSaved.update { $0.append(saved) }
             }
         }
         for stopper in stoppers { stopper.start() }
-        while sawWritten.value.count < 2, Date() < deadline.addingTimeInterval(10) { usleep(1000) }
-        #expect(sawWritten.value == [true, true], "a stop returned before the store's writes were done")
+        // Neither stop may return while the controller hangs; a wrong one does within a second.
+        let patience = ContinuousClock.now + .seconds(1)
+        while sawSaved.value.isEmpty, ContinuousClock.now < patience { try await Task.sleep(for: .milliseconds(10)) }
+        hardware.peripherals.i2c.releaseAll()
+        while sawSaved.value.count < 2, ContinuousClock.now < deadline + .seconds(10) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(sawSaved.value == [true, true], "a stop returned before the controller had ended and saved its state")
     }
 }
