@@ -80,7 +80,7 @@ struct ControllerStopTests {
         for (_, store) in services { #expect(try store.loadState() != nil) }
     }
 
-    @Test("two threads stopping the controller at once both return only once it has ended, its state saved")
+    @Test("a second stop while the first is under way also returns only once the controller has ended, its state saved")
     func concurrentStopsBothWaitForTheEnd() async throws {
         var settings = SimulatedHardwareSet.Settings()
         settings.speed = 50
@@ -98,24 +98,26 @@ struct ControllerStopTests {
             logger: Logger(label: "test"))
         hardware.start()
         try service.start()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while service.tickCount < 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         // The shunt holds the I2C bus: the controller's tick hangs, so it ends only once the bus is let go.
         hardware.strike(DeviceFault(device: .shunt, kind: .hang))
-        let deadline = ContinuousClock.now + .seconds(10)
         while (service.secondsSinceLastTick ?? 0) < 0.3, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
-        let ready = Box(0)
         let sawSaved = Box<[Bool]>([])
-        let stoppers = (0..<2).map { _ in
+        let stopper = { @Sendable in
             Thread {
-                ready.update { $0 += 1 }
-                while ready.value < 2 {}
                 service.stop()
                 let saved = (try? StateStore(directory: directory).loadState()) != nil
                 sawSaved.update { $0.append(saved) }
             }
         }
-        for stopper in stoppers { stopper.start() }
+        // The second stop comes while the first is under way (the inbox already closed).
+        stopper().start()
+        while await service.submit(.resetEnergy, source: .http, timeout: 0.05).0 != .unavailable("the controller is not running"),
+              ContinuousClock.now < deadline {}
+        stopper().start()
         // Neither stop may return while the controller hangs; a wrong one does within a second.
         let patience = ContinuousClock.now + .seconds(1)
         while sawSaved.value.isEmpty, ContinuousClock.now < patience { try await Task.sleep(for: .milliseconds(10)) }
