@@ -100,7 +100,9 @@ public final class OwnedThread: Sendable {
 
     /// Blocks the calling thread until the body has returned. Idempotent, and safe from several threads at once:
     /// one of them reaps the thread, every one of them returns only once the body has returned. Not after `detach()`.
+    /// From the thread itself (its body stopping its own worker) it returns at once: waiting would never end.
     public func join() {
+        guard pthread_equal(pthread_self(), handle) == 0 else { return }
         if !reap() { ending.wait() }
     }
 

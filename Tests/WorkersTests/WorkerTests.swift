@@ -133,6 +133,25 @@ struct WorkerTests {
         #expect(!worker.send(1))
     }
 
+    @Test("a loop that stops its own worker while another thread stops it does not wait for itself")
+    func selfStopDuringStop() throws {
+        let this = Shared<Worker<Never>?>(nil)
+        let selfStopped = Shared(false)
+        let worker = try Worker<Never>(name: "test-selfstop") { mailbox in
+            while mailbox.isOpen { mailbox.wait(seconds: 60) }
+            // Told to stop from outside; the loop's own clean-up stops its worker too (a deinit, say).
+            usleep(50_000)
+            this.value?.stop()
+            selfStopped.update { $0 = true }
+        }
+        this.update { $0 = worker }
+        let outside = OwnedThread(name: "test-outside") { worker.stop() }
+        #expect(waitUntil(seconds: 10) { outside.hasFinished }, "the loop waited for its own end: deadlock")
+        #expect(selfStopped.value)
+        if outside.hasFinished { outside.join() } else { outside.detach() }
+        this.update { $0 = nil }
+    }
+
     @Test("a thread is joinable from a task after it finished on its own")
     func asyncJoinAfterFinish() async {
         let thread = OwnedThread(name: "test-join") {}
