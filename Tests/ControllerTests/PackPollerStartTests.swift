@@ -66,4 +66,14 @@ struct PackPollerStartTests {
         #expect(starts.made.count == 2, "the failed start was tried again at every poll")
         poller.stop()
     }
+
+    @Test("a poller let go without a stop ends its port threads")
+    func releasedPollerEndsItsThreads() {
+        let starts = Starts(failAt: nil)
+        var poller: PackPoller? = Self.poller(count: 2, starts: starts)
+        _ = poller?.poll(at: 0)
+        #expect(starts.made.count == 2 && starts.made.allSatisfy { $0.isRunning })
+        poller = nil
+        #expect(starts.made.allSatisfy { !$0.isRunning }, "the port threads outlived their poller")
+    }
 }

@@ -52,6 +52,10 @@ final class PackPoller {
         workers = []
     }
 
+    /// A poller let go without ``stop()`` (a benchmark's ``BankRound``, a loop that never ran to its end) leaves
+    /// no thread behind.
+    deinit { stop() }
+
     /// The port threads, started at the first call and the same ones at every later call (none after ``stop()``):
     /// none for a single port, or if a thread could not be started. A start that fails part-way stops the threads
     /// it had started (no thread or wake pipe is left behind) and the ports are polled in turn; the note says why.
