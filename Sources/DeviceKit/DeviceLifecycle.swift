@@ -8,11 +8,30 @@ public protocol DeviceLifecycle: AnyObject {
     /// A cheap check that the device still holds what ``setUp()`` gave it: throws ``DeviceSetUpLost`` when the
     /// device answers but lost its set-up, any other error when it could not be read (a failed use, not a reset).
     func checkSetUp() throws
+
+    /// What a device made in this one's place must start from (the relay board: the levels to restore); `Void` for
+    /// a device that starts afresh. A failed device is let go and a new one made (its bus or chip opened again: a
+    /// USB adapter unplugged and plugged back is a new device node), so nothing else of the old one survives.
+    associatedtype Handover = Void
+    /// Taken when the slot lets this device go.
+    func handOver() -> Handover
+    /// Given to a device just made in the place of one let go, before its ``setUp()``.
+    func takeOver(_ handover: Handover)
+    /// Lets go at once of what the device holds beyond its bus or chip (requested lines), so that a device made in
+    /// its place can take them. The bus or chip node itself closes when its last owner goes: the slot keeps none.
+    func letGo()
 }
 
 extension DeviceLifecycle {
     /// Nothing to check by default: a failed transfer is what tells.
     public func checkSetUp() throws {}
+    /// Nothing held beyond the bus by default.
+    public func letGo() {}
+}
+
+extension DeviceLifecycle where Handover == Void {
+    public func handOver() {}
+    public func takeOver(_ handover: Void) {}
 }
 
 /// The INA226 is ready once its IDs match and its configuration and calibration read back as written; it still
@@ -50,9 +69,13 @@ extension SSD1306: DeviceLifecycle {
 }
 
 /// The relay board is ready once its lines are requested, at its restore levels (OFF for a relay never written or
-/// whose last write failed).
+/// whose last write failed). A board made in the place of a failed one requests them at the old board's restore
+/// levels: a relay confirmed ON stays ON, and one whose last write failed (or was never made) comes back OFF.
 extension RelayBoard: DeviceLifecycle {
     public func setUp() throws { try requestLines() }
+    public func handOver() -> RelayLevels { restoreLevels }
+    public func takeOver(_ levels: RelayLevels) { inheritRestoreLevels(levels) }
+    public func letGo() { releaseLines() }
 }
 
 /// Why a device could not be set up, as it appears after the device's name in the problems list.

@@ -6,6 +6,11 @@
 /// (``useFailed(_:now:)``) and the device stays in use, retried at its next use, until it failed
 /// ``failAfterErrors`` uses in a row (a glitch costs one reading, not a 10 s outage). Whoever owns the slot is
 /// the only code touching its device.
+///
+/// A device that failed is let go, not kept for the next attempt: its node closes (the slot holds the only
+/// reference) and each attempt makes a new one, so that an adapter unplugged and plugged back (a USB-I2C adapter,
+/// a CH341 GPIO chip: a new /dev node) is opened afresh instead of retried on a dead descriptor. What the
+/// successor must start from (the relay levels) passes on through ``DeviceLifecycle/handOver()``.
 public final class DeviceSlot<Device: DeviceLifecycle> {
     /// What a call to the slot changed, for the owner's log and `status` events.
     public enum Change: Equatable, Sendable {
@@ -29,7 +34,8 @@ public final class DeviceSlot<Device: DeviceLifecycle> {
     /// retry schedule; the owner sets it to the device's stale limit (`shunt_stale_s` at one tick a second).
     public var failAfterErrors: Int
     private let make: () throws -> Device
-    private var made: Device?
+    /// What the last device let go handed on, for the next one made (nil: none let go yet).
+    public private(set) var handover: Device.Handover?
     /// The device, set up and working; nil while it is failed or not yet set up.
     public private(set) var device: Device?
     /// Why the device is not working; nil while it is (or before its first set-up).
@@ -40,8 +46,8 @@ public final class DeviceSlot<Device: DeviceLifecycle> {
 
     public static var defaultRetryInterval: Duration { .seconds(10) }
 
-    /// A slot whose device is made by `make` (opening its bus, binding its address) at the first set-up attempt,
-    /// and again at later attempts until making it works.
+    /// A slot whose device is made by `make` (opening its bus, binding its address) at every set-up attempt: the
+    /// first, and each one after a failure.
     public init(_ name: String, retryInterval: Duration = defaultRetryInterval, checkEveryTicks: Int = 10,
                 failAfterErrors: Int = 5, make: @escaping () throws -> Device) {
         self.name = name
@@ -104,25 +110,46 @@ public final class DeviceSlot<Device: DeviceLifecycle> {
     /// ``retryInterval`` from now, sets it up. Returns `.failed` when it was working (once per outage).
     @discardableResult
     public func markFailed(_ reason: String, now: ContinuousClock.Instant = .now) -> Change? {
-        guard device != nil else {
+        guard let failing = device else {
             problem = reason
             return nil
         }
         device = nil
+        letGo(failing)
         problem = reason
         lastAttempt = now
         errorsInARow = 0
         return .failed(reason)
     }
 
+    /// Changes what the next device made will start from, while none is working (a relay written while the board
+    /// is missing: that write failed, so the relay must not come back ON).
+    public func amendHandover(_ change: (inout Device.Handover) -> Void) {
+        guard var amended = handover else { return }
+        change(&amended)
+        handover = amended
+    }
+
+    /// Takes what `old` hands on and lets go of it; it closes once the caller's reference goes (the slot keeps none).
+    private func letGo(_ old: Device) {
+        handover = old.handOver()
+        old.letGo()
+    }
+
     private func attemptSetUp(now: ContinuousClock.Instant) -> Change? {
         let first = lastAttempt == nil
         lastAttempt = now
         do {
-            let candidate = try made ?? make()
-            made = candidate
-            try candidate.setUp()
+            let candidate = try make()
+            if let handover { candidate.takeOver(handover) }
+            do {
+                try candidate.setUp()
+            } catch {
+                candidate.letGo()
+                throw error
+            }
             device = candidate
+            handover = nil
             problem = nil
             ticksSinceCheck = 0
             errorsInARow = 0

@@ -10,28 +10,60 @@ public final class OwnedThread: Sendable {
     /// Set by whoever reaps the thread (join or detach), so that it is reaped exactly once.
     private let reaped = Atomic<Bool>(false)
 
-    /// Whether the body has returned, and the tasks waiting for it to.
-    private final class Ending: Sendable {
-        private let state: Mutex<[CheckedContinuation<Void, Never>]?> = Mutex([])
+    /// Whether the body has returned, and who waits for it to: tasks (their continuations) and threads (blocked on
+    /// the condition). `@unchecked Sendable`: `finished` and `waiters` are read and written only with `lock` held,
+    /// and the mutex and the condition stay at one heap address from `init` to `deinit`, as pthreads requires.
+    private final class Ending: @unchecked Sendable {
+        private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+        private var finished = false
+        private var waiters: [CheckedContinuation<Void, Never>] = []
 
-        var hasFinished: Bool { state.withLock { $0 == nil } }
+        init() {
+            pthread_mutex_init(lock, nil)
+            pthread_cond_init(changed, nil)
+        }
 
-        /// Called by the thread once its body returned: resumes every waiter.
+        deinit {
+            pthread_cond_destroy(changed)
+            pthread_mutex_destroy(lock)
+            lock.deallocate()
+            changed.deallocate()
+        }
+
+        private func locked<T>(_ body: () -> T) -> T {
+            pthread_mutex_lock(lock)
+            defer { pthread_mutex_unlock(lock) }
+            return body()
+        }
+
+        var hasFinished: Bool { locked { finished } }
+
+        /// Called by the thread once its body returned: wakes every waiting thread and resumes every waiting task.
         func finish() {
-            let waiters = state.withLock { state in
-                defer { state = nil }
-                return state ?? []
+            let resumed = locked { () -> [CheckedContinuation<Void, Never>] in
+                finished = true
+                pthread_cond_broadcast(changed)
+                defer { waiters = [] }
+                return waiters
             }
-            for waiter in waiters { waiter.resume() }
+            for waiter in resumed { waiter.resume() }
         }
 
         /// Resumes `waiter` once the body has returned (at once if it has).
         func notify(_ waiter: CheckedContinuation<Void, Never>) {
-            let finished = state.withLock { state -> Bool in
-                state?.append(waiter)
-                return state == nil
+            let done = locked { () -> Bool in
+                if !finished { waiters.append(waiter) }
+                return finished
             }
-            if finished { waiter.resume() }
+            if done { waiter.resume() }
+        }
+
+        /// Blocks the calling thread until the body has returned.
+        func wait() {
+            pthread_mutex_lock(lock)
+            while !finished { pthread_cond_wait(changed, lock) }
+            pthread_mutex_unlock(lock)
         }
     }
 
@@ -66,9 +98,12 @@ public final class OwnedThread: Sendable {
         ending.hasFinished
     }
 
-    /// Blocks the calling thread until the body has returned. Idempotent; not after `detach()`.
+    /// Blocks the calling thread until the body has returned. Idempotent, and safe from several threads at once:
+    /// one of them reaps the thread, every one of them returns only once the body has returned. Not after `detach()`.
+    /// From the thread itself (its body stopping its own worker) it returns at once: waiting would never end.
     public func join() {
-        reap()
+        guard pthread_equal(pthread_self(), handle) == 0 else { return }
+        if !reap() { ending.wait() }
     }
 
     /// Suspends the task until the body has returned, blocking no thread of the pool meanwhile (the thread is
@@ -78,9 +113,12 @@ public final class OwnedThread: Sendable {
         reap()
     }
 
-    private func reap() {
-        guard !reaped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    /// Joins the thread unless another call did or does (then returns false at once, perhaps before the body ended).
+    @discardableResult
+    private func reap() -> Bool {
+        guard !reaped.exchange(true, ordering: .acquiringAndReleasing) else { return false }
         pthread_join(handle, nil)
+        return true
     }
 
     /// Lets the thread end on its own (its resources are freed when it ends). Instead of `join()`.

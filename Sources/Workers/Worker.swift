@@ -28,7 +28,9 @@ public final class Worker<Message: Sendable>: Sendable {
     /// Whether the worker has not been told to stop.
     public var isRunning: Bool { mailbox.isOpen }
 
-    /// Tells the loop to finish and waits for its thread. Idempotent.
+    /// Tells the loop to finish and waits for its thread. Idempotent, and safe to call from several threads at
+    /// once (a graceful shutdown and a signal path): the thread is joined once, and every call returns only once
+    /// the loop has finished. The mailbox's wake pipe is closed only when the worker goes, never by a stop.
     public func stop() {
         mailbox.close()
         thread.join()

@@ -107,6 +107,51 @@ struct WorkerTests {
         #expect(workers.allSatisfy { !$0.isRunning })
     }
 
+    @Test("two threads stopping one worker at once both return only after its loop finished, and it ends once")
+    func concurrentStops() throws {
+        let ended = Shared(0)
+        let worker = try Worker<Int>(name: "test-2stops") { mailbox in
+            while mailbox.isOpen { mailbox.wait(seconds: 60) }
+            // A slow ending (a state saved, a port closed): a stop returning before it would lie.
+            usleep(300_000)
+            ended.update { $0 += 1 }
+        }
+        let ready = Shared(0)
+        let sawEnded = Shared<[Bool]>([])
+        let stoppers = (0..<2).map { index in
+            OwnedThread(name: "test-stopper-\(index)") {
+                ready.update { $0 += 1 }
+                while ready.value < 2 {}
+                worker.stop()
+                sawEnded.update { $0.append(ended.value == 1) }
+            }
+        }
+        for stopper in stoppers { stopper.join() }
+        #expect(sawEnded.value == [true, true], "a stop returned while the loop was still running")
+        #expect(ended.value == 1)
+        worker.stop()
+        #expect(!worker.send(1))
+    }
+
+    @Test("a loop that stops its own worker while another thread stops it does not wait for itself")
+    func selfStopDuringStop() throws {
+        let this = Shared<Worker<Never>?>(nil)
+        let selfStopped = Shared(false)
+        let worker = try Worker<Never>(name: "test-selfstop") { mailbox in
+            while mailbox.isOpen { mailbox.wait(seconds: 60) }
+            // Told to stop from outside; the loop's own clean-up stops its worker too (a deinit, say).
+            usleep(50_000)
+            this.value?.stop()
+            selfStopped.update { $0 = true }
+        }
+        this.update { $0 = worker }
+        let outside = OwnedThread(name: "test-outside") { worker.stop() }
+        #expect(waitUntil(seconds: 10) { outside.hasFinished }, "the loop waited for its own end: deadlock")
+        #expect(selfStopped.value)
+        if outside.hasFinished { outside.join() } else { outside.detach() }
+        this.update { $0 = nil }
+    }
+
     @Test("a thread is joinable from a task after it finished on its own")
     func asyncJoinAfterFinish() async {
         let thread = OwnedThread(name: "test-join") {}

@@ -60,6 +60,9 @@ final class ControllerLoop: @unchecked Sendable {
         for pending in service.takeCommands() {
             service.settle(pending, .unavailable("the controller is stopping"), service.snapshot)
         }
+        // The state and the last events on disk before the thread ends, so that a stop that joined it returns with
+        // them saved. Here, not in the stop: the SQLite writes and fsync block, and a stop may run on the pool.
+        service.store?.flush()
     }
 
     // MARK: Tick

@@ -100,26 +100,27 @@ public final class ControllerService: Sendable {
                                     devices: devices, configuration: configuration))
     }
 
-    /// Starts the controller thread (once; later calls do nothing). Fails only if its wake pipe cannot be made.
+    /// Starts the controller thread (once; later calls do nothing). Fails only if its wake pipe cannot be made;
+    /// then nothing was started and a later call may try again.
     public func start() throws(Errno) {
         try worker.withLock { (slot: inout Worker<Pending>?) throws(Errno) in
-            guard slot == nil, let loop = loop.withLock({ l -> ControllerLoop? in defer { l = nil }; return l }) else { return }
+            guard slot == nil, let loop = loop.withLock({ $0 }) else { return }
             slot = try Worker(name: "dalygate-ctl") { [self] _ in loop.run(service: self) }
+            self.loop.withLock { $0 = nil }
         }
     }
 
-    /// Stops the thread after its current tick and saves the state; blocks the calling thread. Idempotent.
+    /// Stops the thread after its current tick; blocks the calling thread until the thread has saved the state,
+    /// waited for the store's writes (on the controller's own thread) and ended. Idempotent, and safe from several
+    /// threads at once: each call returns only once all that is done.
     public func stop() {
-        guard let worker = worker.withLock({ $0 }), worker.isRunning else { return }
-        worker.stop()
-        store?.flush()
+        worker.withLock { $0 }?.stop()
     }
 
-    /// ``stop()`` from a task: suspends until the thread has ended instead of blocking the cooperative pool.
+    /// ``stop()`` from a task: suspends until the thread has ended instead of blocking the cooperative pool (the
+    /// store's SQLite writes and fsync are waited for on the controller's thread, never on the pool).
     public func stopWithoutBlocking() async {
-        guard let worker = worker.withLock({ $0 }), worker.isRunning else { return }
-        await worker.stopWithoutBlocking()
-        store?.flush()
+        await worker.withLock { $0 }?.stopWithoutBlocking()
     }
 
     var isRunning: Bool { worker.withLock { $0 }?.isRunning ?? false }

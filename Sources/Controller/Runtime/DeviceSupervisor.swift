@@ -140,7 +140,7 @@ final class DeviceSupervisor {
     var displaySwitch: Bool { (try? relays?.device?.readBack().displaySwitch) ?? false }
 
     /// Drives a relay line; the error text when the write failed. A missing board is a failed write too: nothing
-    /// was switched, so nothing may say it was.
+    /// was switched, so nothing may say it was, and the board made next requests that relay OFF.
     func setRelay(_ output: Output, _ on: Bool, uptime: Double, service: ControllerService) -> String? {
         let failure: String
         if let board = relays?.device {
@@ -152,6 +152,8 @@ final class DeviceSupervisor {
                 failure = error.description
             }
         } else {
+            // Not written: the board made in the missing one's place must not bring this relay back ON.
+            relays?.amendHandover { levels in if output == .load { levels.load = false } else { levels.balancer = false } }
             failure = relaysMissing
         }
         if failedRelayLines.isEmpty, relayBoardWorking || relays == nil {

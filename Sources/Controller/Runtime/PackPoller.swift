@@ -21,12 +21,16 @@ final class PackPoller {
     private let owners: [BMSPortOwner]
     /// One thread per port when there are several, started at the first poll (nil: not yet; empty: in turn).
     private var workers: [PortWorker]?
+    /// Starts one port thread (a test makes one fail).
+    private let makeWorker: (String) throws(Errno) -> PortWorker
     private let requireAll: Bool
     private let staleAfter: Double
     /// Real seconds the last round took.
     private(set) var lastRoundSeconds: Double?
 
-    init(bank: [PackSettings], devices: DeviceSet, automation: AutomationSettings) {
+    init(bank: [PackSettings], devices: DeviceSet, automation: AutomationSettings,
+         makeWorker: @escaping (String) throws(Errno) -> PortWorker = { name throws(Errno) in try PortWorker(name: name) }) {
+        self.makeWorker = makeWorker
         packs = bank.map { Pack(settings: $0) }
         requireAll = automation.requireAllPacks
         staleAfter = automation.staleAfterSeconds
@@ -42,23 +46,33 @@ final class PackPoller {
         }
     }
 
-    /// Ends the port threads.
+    /// Ends the port threads; later polls take the ports in turn on the calling thread. Idempotent.
     func stop() {
         for worker in workers ?? [] { worker.stop() }
         workers = []
     }
 
-    /// The port threads, started now if they were not yet: none for a single port, or if a thread could not be
-    /// started (then the ports are polled in turn, and the note says why).
+    /// A poller let go without ``stop()`` (a benchmark's ``BankRound``, a loop that never ran to its end) leaves
+    /// no thread behind.
+    deinit { stop() }
+
+    /// The port threads, started at the first call and the same ones at every later call (none after ``stop()``):
+    /// none for a single port, or if a thread could not be started. A start that fails part-way stops the threads
+    /// it had started (no thread or wake pipe is left behind) and the ports are polled in turn; the note says why.
     private func portWorkers(notes: inout [String]) -> [PortWorker] {
         if let workers { return workers }
-        do {
-            workers = owners.count > 1 ? try owners.indices.map { index throws(Errno) in try PortWorker(name: "dalygate-bms-\(index + 1)") } : []
-        } catch {
-            notes.append("BMS ports polled in turn: could not start a port thread: \(error)")
-            workers = []
+        var started: [PortWorker] = []
+        if owners.count > 1 {
+            do {
+                for index in owners.indices { started.append(try makeWorker("dalygate-bms-\(index + 1)")) }
+            } catch {
+                for worker in started { worker.stop() }
+                started = []
+                notes.append("BMS ports polled in turn: could not start a port thread: \(error)")
+            }
         }
-        return workers ?? []
+        workers = started
+        return started
     }
 
     // MARK: Polling

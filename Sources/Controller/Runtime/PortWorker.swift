@@ -29,6 +29,9 @@ final class PortWorker: Sendable {
         _ = finished.receive()
     }
 
+    /// Whether the thread has not been told to stop.
+    var isRunning: Bool { worker.isRunning }
+
     /// Ends the thread (after a job in progress) and waits for it.
     func stop() {
         worker.stop()

@@ -11,6 +11,9 @@ public struct RelayBoardLines: Equatable, Sendable {
     }
 }
 
+/// The level of each relay of a ``RelayBoard`` (true: on).
+public typealias RelayLevels = (load: Bool, balancer: Bool)
+
 /// The two solid-state relays (HIGH = on) and the display-enable switch (HIGH = display on, pulled down).
 ///
 /// The lines are requested as one set under the consumer "dalygate" by ``requestLines()`` (its set-up). The board
@@ -26,7 +29,7 @@ public final class RelayBoard {
     private var request: (any GPIOLineRequest)?
     /// Each relay's level from its last write, OFF when that write failed (OFF until written): the initial levels of
     /// the next request.
-    public private(set) var restoreLevels: (load: Bool, balancer: Bool) = (false, false)
+    public private(set) var restoreLevels: RelayLevels = (false, false)
 
     /// Binds the board to its chip; ``requestLines()`` takes the lines.
     public init(chip: any GPIOChip, lines: RelayBoardLines = .init(), consumer: String = "dalygate") {
@@ -51,6 +54,17 @@ public final class RelayBoard {
             GPIOLineConfiguration(offset: lines.balancer, direction: .output(initial: restoreLevels.balancer)),
             GPIOLineConfiguration(offset: lines.displaySwitch, direction: .input(pullDown: true)),
         ], consumer: consumer)
+    }
+
+    /// Lets go of the lines (closing the line request); the next ``requestLines()`` takes them again.
+    public func releaseLines() {
+        request = nil
+    }
+
+    /// A board made in the place of one that failed starts from that board's restore levels (its lines not yet
+    /// requested): each level is ON only where the old board's last write to it took ON.
+    public func inheritRestoreLevels(_ levels: RelayLevels) {
+        restoreLevels = levels
     }
 
     /// Drives the load relay; a failed write leaves OFF as the level to restore.

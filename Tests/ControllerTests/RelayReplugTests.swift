@@ -1,0 +1,68 @@
+import Controller
+import DeviceKit
+import Foundation
+import Logging
+import Simulator
+import Synchronization
+import Testing
+
+/// A GPIO chip on a USB adapter (a CH341) that was unplugged and plugged back is a new chip: the controller lets
+/// the dead board go, makes a new one on the new chip on its retry schedule, and requests its lines at the old
+/// board's restore levels: a relay confirmed ON stays ON, one whose write failed comes back OFF.
+@Suite("Relay board on a replugged GPIO chip", .serialized)
+struct RelayReplugTests {
+    /// The chip at the GPIO node now.
+    final class Plug: Sendable {
+        private let state: Mutex<SimulatedGPIOChip>
+        init(_ chip: SimulatedGPIOChip) { state = Mutex(chip) }
+        var chip: SimulatedGPIOChip {
+            get { state.withLock { $0 } }
+            set { state.withLock { $0 = newValue } }
+        }
+    }
+
+    @Test("the controller remakes the relay board on the replugged chip: the balancer kept ON, the failed load OFF")
+    func boardIsRemadeOnTheReplugedChip() async throws {
+        var settings = SimulatedHardwareSet.Settings()
+        settings.speed = 50
+        let hardware = try SimulatedHardwareSet(settings: settings)
+        defer { hardware.stop() }
+        var configuration = GatewayConfiguration()
+        configuration.state.writeIntervalSeconds = 0.2
+        var devices = try hardware.devices(client: DalyClientConfiguration(timeout: .milliseconds(40)),
+                                           shunt: configuration.shunt.driverConfiguration)
+        let first = hardware.peripherals.gpio
+        let plugged = Plug(first)
+        let lines = settings.lines
+        let relays = DeviceSlot("relays", retryInterval: .milliseconds(100)) { RelayBoard(chip: plugged.chip, lines: lines) }
+        devices.relays = relays
+        let service = try ControllerService(configuration: configuration, devices: devices, clock: ScaledClock(speed: 50),
+                                            store: try StateStore(directory: StateStoreTests.temporaryDirectory()),
+                                            simulated: true, logger: Logger(label: "test"))
+        hardware.start()
+        try service.start()
+        defer { service.stop() }
+        // Forced modes, so that the automation switches neither relay by itself.
+        #expect(await service.submit(.setMode(.load, .off, holdSeconds: nil), source: .http).0 == .executed)
+        #expect(await service.submit(.setMode(.balancer, .on, holdSeconds: nil), source: .http).0 == .executed)
+        #expect(first.outputLevel(3) && !first.outputLevel(5))
+        // Unplugged: every line of the old chip is dead. Plugged back: a new chip at a new node.
+        for line in [settings.lines.load, settings.lines.balancer, settings.lines.displaySwitch] { first.setFault(line, .dead) }
+        let second = SimulatedGPIOChip(path: "sim:gpiochip1")
+        plugged.chip = second
+        let (outcome, _) = await service.submit(.setMode(.load, .on, holdSeconds: nil), source: .http)
+        guard case .unavailable = outcome else { Issue.record("the dead chip took the write: \(outcome)"); return }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, service.snapshot?.relaysAvailable != true || second.consumer(of: 5) == nil {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(second.consumer(of: settings.lines.load) == "dalygate", "the board was not made again on the new chip")
+        #expect(service.snapshot?.relaysAvailable == true)
+        #expect(second.outputLevel(settings.lines.balancer), "the balancer, confirmed ON, came back OFF")
+        #expect(!second.outputLevel(settings.lines.load), "the load came on though its ON command was not executed")
+        #expect(service.snapshot?.relays[.load] == false)
+        // The new board takes commands.
+        #expect(await service.submit(.setMode(.load, .on, holdSeconds: nil), source: .http).0 == .executed)
+        #expect(second.outputLevel(settings.lines.load))
+    }
+}
