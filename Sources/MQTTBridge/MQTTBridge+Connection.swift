@@ -16,6 +16,8 @@ extension MQTTBridge {
             controller.setLinks(mqtt: true)
             if session.firstConnection == nil { session.firstConnection = Date() }
             session.lastConnection = Date()
+            session.connections += 1
+            session.discovery.connecting()
             logger.info("MQTT connected to \(settings.url)")
             announce(&session)
         case .disconnected(let code):
@@ -60,5 +62,10 @@ extension MQTTBridge {
         }
         if settings.discovery { topics += discoveryTopics }
         client.withLock { $0?.subscribe(topics) }
+        if settings.discovery {
+            // Comes back after the retained documents of the subscriptions above: then discovery may go out.
+            client.withLock { $0?.subscribe([discoverySyncTopic], ownMessages: true) }
+            publish(discoverySyncTopic, "\(session.connections)", retain: false)
+        }
     }
 }

@@ -14,6 +14,10 @@ extension MQTTBridge: Service {
         var lastConnection: Date?
         var ignoredLog = LogBudget()
         var discovery: DiscoveryPlan
+        /// The largest shape each device had in this run.
+        var shapes = ShapeMemory()
+        /// Connections so far: the token of each connection's discovery sync (``discoverySyncTopic``).
+        var connections = 0
         /// Wakes ``run()`` when a held-back JSON state is due.
         var timer: (deadline: ContinuousClock.Instant, task: Task<Void, Never>)?
     }
@@ -31,7 +35,7 @@ extension MQTTBridge: Service {
         var session = Session(state: StateMessages(json: settings.json ? json : nil, juepi: settings.juepiTopics ? juepi : nil,
                                                    packs: packTopics),
                               events: EventMessages(json: settings.json ? json : nil, juepi: settings.juepiTopics ? juepi : nil),
-                              discovery: DiscoveryPlan(prefix: settings.discoveryPrefix))
+                              discovery: DiscoveryPlan(prefix: settings.discoveryPrefix, nodeID: discovery.nodeID))
         do {
             try made.start()
             await withGracefulShutdownHandler {
