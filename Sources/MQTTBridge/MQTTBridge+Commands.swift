@@ -16,7 +16,7 @@ extension MQTTBridge {
             return
         }
         if settings.discovery, topic == discoverySyncTopic {
-            if payload == Array("\(session.connections)".utf8) { session.discovery.retainedArrived() }
+            if payload == Array(session.discoverySync.utf8) { session.discovery.retainedArrived() }
             return
         }
         guard payload.count <= Self.maximumPayload else {

@@ -16,7 +16,7 @@ extension MQTTBridge {
             controller.setLinks(mqtt: true)
             if session.firstConnection == nil { session.firstConnection = Date() }
             session.lastConnection = Date()
-            session.connections += 1
+            session.discoverySync = UUID().uuidString
             session.discovery.connecting()
             logger.info("MQTT connected to \(settings.url)")
             announce(&session)
@@ -65,7 +65,7 @@ extension MQTTBridge {
         if settings.discovery {
             // Comes back after the retained documents of the subscriptions above: then discovery may go out.
             client.withLock { $0?.subscribe([discoverySyncTopic], ownMessages: true) }
-            publish(discoverySyncTopic, "\(session.connections)", retain: false)
+            publish(discoverySyncTopic, session.discoverySync, retain: false)
         }
     }
 }

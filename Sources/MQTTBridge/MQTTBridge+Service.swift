@@ -16,8 +16,9 @@ extension MQTTBridge: Service {
         var discovery: DiscoveryPlan
         /// The largest shape each device had in this run.
         var shapes = ShapeMemory()
-        /// Connections so far: the token of each connection's discovery sync (``discoverySyncTopic``).
-        var connections = 0
+        /// This connection's token on ``discoverySyncTopic``: new at every connection, so neither an earlier
+        /// connection's nor anyone else's message there is taken for it.
+        var discoverySync = ""
         /// Wakes ``run()`` when a held-back JSON state is due.
         var timer: (deadline: ContinuousClock.Instant, task: Task<Void, Never>)?
     }
