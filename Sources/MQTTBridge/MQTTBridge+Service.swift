@@ -27,11 +27,7 @@ extension MQTTBridge: Service {
     /// or cancellation, then publishes `offline` and disconnects on a thread of its own.
     public func run() async throws {
         var subscription = controller.events.subscribe(capacity: Self.eventQueueCapacity) { [weak self] in self?.wake() }
-        let made = try MosquittoClient(settings: settings, will: (json.status, "offline")) { [weak self] event in
-            guard let self else { return }
-            inbox.withLock { $0.append(event) }
-            wake()
-        }
+        let made = try MosquittoClient(settings: settings, will: (json.status, "offline")) { [weak self] in self?.deliver($0) }
         client.withLock { $0 = made }
         var session = Session(state: StateMessages(json: settings.json ? json : nil, juepi: settings.juepiTopics ? juepi : nil,
                                                    packs: packTopics),

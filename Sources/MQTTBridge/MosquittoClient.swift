@@ -105,24 +105,15 @@ final class MosquittoClient: @unchecked Sendable {
     }
 
     /// Connects in the background; a broker that is away now is retried by the network thread.
-    func start(afterRefusal: Bool = false) throws(MQTTBridgeError) {
+    func start() throws(MQTTBridgeError) {
         let result = gw_mosq_connect(handle, address.host, address.port, Int32(settings.keepaliveSeconds),
-                                     protocolVersion.load(ordering: .relaxed), Self.maximumPacketSize, afterRefusal)
+                                     protocolVersion.load(ordering: .relaxed), Self.maximumPacketSize, false)
         if result != MOSQ_ERR_SUCCESS.rawValue && result != MOSQ_ERR_ERRNO.rawValue && result != MOSQ_ERR_EAI.rawValue {
             throw MQTTBridgeError("MQTT: cannot connect to \(address.host):\(address.port): \(String(cString: mosquitto_strerror(result)))")
         }
         guard mosquitto_loop_start(handle) == MOSQ_ERR_SUCCESS.rawValue else {
             throw MQTTBridgeError("libmosquitto was built without threads")
         }
-    }
-
-    /// After the broker refused MQTT 5: libmosquitto's network thread ends on that protocol error, so connect again
-    /// with 3.1.1 on a new one. Called from the bridge thread, never from a libmosquitto callback.
-    func restartWithMQTT311() throws(MQTTBridgeError) {
-        guard !stopped.load(ordering: .relaxed) else { return }
-        mosquitto_loop_stop(handle, false)
-        _ = gw_mosq_set_protocol(handle, 3)
-        try start(afterRefusal: true)
     }
 
     @discardableResult
