@@ -87,9 +87,9 @@ struct DiscoveryPlan {
     /// A message on a device topic: a retained document there is one an earlier run left (or another program's).
     /// Only its existence matters, and for a pack-like id (`<nodeID>_...`) whose gateway it names (`via_device`).
     mutating func note(device topic: String, payload: [UInt8], retained: Bool) {
-        guard retained, !payload.isEmpty, case .device(let id)? = parse(topic) else { return }
+        guard retained, !payload.isEmpty, case .device(let id)? = parse(topic), id == nodeID || id.hasPrefix(nodeID + "_") else { return }
         onBroker.insert(id)
-        if id.hasPrefix(nodeID + "_"), Self.viaDevice(payload) == nodeID { ownPackDocuments.insert(id) }
+        if id != nodeID, Self.viaDevice(payload) == nodeID { ownPackDocuments.insert(id) }
     }
 
     /// The `via_device` of a device document (`dev` or `device`), nil if it is not one we can read.
