@@ -349,7 +349,8 @@ def test_calc_avgp_goes_out_as_each_slot_closes_with_its_value(dalygate, broker,
 def test_retained_mosfet_command_is_applied_at_connect_and_answered_with_dnc(dalygate, broker, tmp_path):
     broker.publish("HB7/UG/BMS/Ctrl_CSw", "off", retain=True)
     with juepi_gateway(dalygate, broker, tmp_path, "--speed", "60") as (base, process):
-        assert wait_for(lambda: state(base)["bms"] and state(base)["bms"]["mosfets"]["charge"] is False, seconds=15)
+        # Until the first poll the state has no "bms" key.
+        assert wait_for(lambda: ((state(base).get("bms") or {}).get("mosfets") or {}).get("charge") is False, seconds=15)
         assert wait_for(lambda: dict(broker.collect(["HB7/UG/BMS/Ctrl_CSw"], seconds=1)).get("HB7/UG/BMS/Ctrl_CSw") == "dnc")
 
 
