@@ -42,7 +42,12 @@ extension MQTTBridge {
     /// per-entity configs the broker holds of it.
     func discoveryDevices(_ snapshot: Snapshot?, _ session: inout Session) -> [(device: DeviceDiscovery, ready: Bool)] {
         let late = session.lastConnection.map { Date().timeIntervalSince($0) > Self.discoveryGrace } ?? false
-        let packs = snapshot?.packs ?? PackDiscovery.configured(controller.configuration)
+        var packs = snapshot?.packs ?? []
+        if packs.isEmpty {
+            // No pack statuses (a snapshot made without them): the configured packs, a bank of one reading as the BMS.
+            packs = PackDiscovery.configured(controller.configuration)
+            if packs.count == 1 { packs[0].reading = snapshot?.bms }
+        }
         let ids = packs.map(packDiscovery.deviceID)
         let known = session.shapes.shapes(packs, packID: packDiscovery.deviceID, gatewayID: discovery.nodeID)
         let plan = session.discovery
