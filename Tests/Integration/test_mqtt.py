@@ -468,6 +468,7 @@ class Door:
         self.port = free_port()
         self.target = broker.port
         self.server = None
+        self.connections = []
 
     def open(self):
         self.server = socket.create_server(("127.0.0.1", self.port))
@@ -480,6 +481,7 @@ class Door:
             except OSError:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target))
+            self.connections += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
@@ -495,9 +497,17 @@ class Door:
                 with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
 
+    def drop(self):
+        """Cuts every connection made so far (the gateway sees its broker go away, and reconnects)."""
+        for end in self.connections:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+        self.connections = []
+
     def close(self):
         if self.server:
             self.server.close()
+        self.drop()
 
 
 def listening(broker, topics=("homeassistant/#",)):
@@ -547,4 +557,25 @@ def test_a_dead_bms_over_old_per_entity_documents_keeps_every_entity_and_hands_o
         assert not [t for t, p in messages[:document[0]] if p in EMPTY], messages[:document[0]]
         assert_handed_over(old, broker.retained(["homeassistant/#"]), messages)
     finally:
+        live.close()
+
+
+def test_a_reconnection_that_finds_old_documents_sends_their_markers_before_the_device_document(dalygate, broker, tmp_path):
+    """The same order at a reconnection: old per-entity documents retained while the gateway was connected (it does
+    not take live messages for what the broker holds) are handed over when it reconnects, marker first."""
+    old = legacy_documents("legacy_discovery_one_pack.txt")
+    live = listening(broker)
+    door = Door(broker)
+    door.open()
+    try:
+        with juepi_gateway(dalygate, broker, tmp_path, "--speed", "60", port=door.port) as (base, process):
+            live.wait(lambda m: any(t == "homeassistant/device/dalygate/config" for t, _ in m))
+            start = len(live.snapshot())
+            for topic, payload in old.items():
+                broker.publish(topic, payload, retain=True)
+            door.drop()
+            messages = live.wait(lambda m: sum(1 for _, p in m[start:] if p in EMPTY) >= len(old), seconds=60)[start:]
+        assert_handed_over(old, broker.retained(["homeassistant/#"]), messages)
+    finally:
+        door.close()
         live.close()
