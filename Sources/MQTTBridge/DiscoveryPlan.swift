@@ -16,19 +16,44 @@ import Foundation
 /// Nothing is sent for a topic the broker does not hold, so a second start does nothing: the migration runs again
 /// only if old documents reappear. The marker is retained for the moment between 1 and 3 so that a Home Assistant
 /// subscribing in between sees the marker, not the old config; a marker left by an interrupted run is cleared.
+///
+/// Nothing goes out after a (re)connection until the broker's retained discovery documents have all arrived
+/// (``retainedArrived()``): a device document sent before the old topics are known would reach Home Assistant
+/// before their markers. A device document of one of this gateway's packs that is no longer configured (its id
+/// `<nodeID>_<pack>`, its `via_device` this gateway) is cleared, so Home Assistant drops the dead device.
 struct DiscoveryPlan {
     let prefix: String
+    /// This gateway's device id; its packs' are `<nodeID>_<pack id>`.
+    let nodeID: String
     /// Old per-entity topics the broker still holds: their node (device id) and the `unique_id` of their config
     /// (nil: not a config, or too large to be one of ours).
     private(set) var legacy: [String: (node: String, uniqueID: String?)] = [:]
     /// What was published per device id in this session.
     private(set) var published: [String: Set<String>] = [:]
-    /// Devices Home Assistant already has from an earlier run: the broker held their device document, or an old
-    /// per-entity config of theirs, when we subscribed. A document of unknown shape must not replace them.
+    /// Devices Home Assistant already has from an earlier run: the broker held their device document when we
+    /// subscribed. A document of unknown shape must not replace it (its cells would go). Old per-entity configs do
+    /// not count: their shape is known (``legacyShape(_:)``), so a document carrying all of them may replace them.
     private(set) var onBroker: Set<String> = []
+    /// Device documents of this gateway's packs the broker holds, to be cleared once the configured devices are known.
+    private(set) var ownPackDocuments: Set<String> = []
+    /// Pack devices cleared in this run, and those not yet reported by ``removals()``.
+    private(set) var removed: Set<String> = []
+    private var unreported: [String] = []
+    /// True from a (re)connection until the retained documents have arrived: nothing is sent meanwhile.
+    private(set) var awaitingRetained = true
     private var arrived = false
 
-    init(prefix: String) { self.prefix = prefix }
+    init(prefix: String, nodeID: String) { (self.prefix, self.nodeID) = (prefix, nodeID) }
+
+    /// A (re)connection: hold everything until ``retainedArrived()``, then send every ready document again (the
+    /// broker may have lost them, and Home Assistant's view of them is unknown).
+    mutating func connecting() {
+        awaitingRetained = true
+        published = [:]
+    }
+
+    /// The broker has delivered every retained message of the discovery subscriptions.
+    mutating func retainedArrived() { awaitingRetained = false }
 
     static let migrateMarker = Array(#"{"migrate_discovery":true}"#.utf8)
     /// Largest old per-entity document that is read: ours were well under 1 KiB. A larger one on our topics is not
@@ -56,16 +81,29 @@ struct DiscoveryPlan {
         }
     }
 
-    /// The filters under which earlier versions retained per-entity documents, and the devices' own topics.
-    static func filters(prefix: String, deviceIDs: [String]) -> [String] {
-        deviceIDs.flatMap { ["\(prefix)+/\($0)/+/config", "\(prefix)device/\($0)/config"] }
+    /// The filter under which earlier versions retained device `deviceID`'s per-entity documents.
+    static func legacyFilter(prefix: String, deviceID: String) -> String { "\(prefix)+/\(deviceID)/+/config" }
+
+    /// A message on a device topic: a retained document there is one an earlier run left (or another program's).
+    /// Only its existence matters, and for a pack-like id (`<nodeID>_...`) whose gateway it names (`via_device`).
+    mutating func note(device topic: String, payload: [UInt8], retained: Bool) {
+        guard retained, !payload.isEmpty, case .device(let id)? = parse(topic), id == nodeID || id.hasPrefix(nodeID + "_") else { return }
+        onBroker.insert(id)
+        if id != nodeID, Self.viaDevice(payload) == nodeID { ownPackDocuments.insert(id) }
     }
 
-    /// A message on a device topic: a retained document there is one an earlier run left. Only its existence
-    /// matters: the payload is never read.
-    mutating func note(device topic: String, payload: [UInt8], retained: Bool) {
-        guard retained, !payload.isEmpty, case .device(let id)? = parse(topic) else { return }
-        onBroker.insert(id)
+    /// The `via_device` of a device document (`dev` or `device`), nil if it is not one we can read.
+    static func viaDevice(_ payload: [UInt8]) -> String? {
+        guard payload.count <= DeviceDiscovery.documentBudget,
+              let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any],
+              let device = (object["dev"] ?? object["device"]) as? [String: Any] else { return nil }
+        return device["via_device"] as? String
+    }
+
+    /// Pack devices cleared since the last call, each reported once in a run (for the log).
+    mutating func removals() -> [String] {
+        defer { unreported = [] }
+        return unreported
     }
 
     /// Whether `topic` is an old per-entity discovery topic (`<prefix><platform>/<node>/<key>/config`).
@@ -83,12 +121,24 @@ struct DiscoveryPlan {
             uniqueID = (object?["unique_id"] ?? object?["uniq_id"]) as? String
         }
         legacy[topic] = (node, uniqueID)
-        if uniqueID != nil { onBroker.insert(node) }
         arrived = true
     }
 
-    /// Whether a device's document may go out: once its shape is known, or, `late` (after the grace), if Home
-    /// Assistant has nothing of it yet (a document of a guessed shape would delete the cells it has).
+    /// The shape the old per-entity configs of device `id` still on the broker had (their largest `cell_N` and
+    /// `temperature_N`), nil if there are none: a document sent before the device's shape is known carries at least
+    /// these, so the hand-over deletes none of the entities Home Assistant has.
+    func legacyShape(_ id: String) -> DeviceShape? {
+        let keys = legacy.filter { $0.value.node == id && $0.value.uniqueID != nil }
+            .compactMap { $0.key.split(separator: "/").dropLast().last }
+        guard !keys.isEmpty else { return nil }
+        let highest = { (name: String) in
+            keys.compactMap { key in key.hasPrefix(name) ? Int(key.dropFirst(name.count)) : nil }.max() ?? 0
+        }
+        return DeviceShape(cells: highest("cell_"), temperatureSensors: highest("temperature_"))
+    }
+
+    /// Whether a device's document may go out: once its shape is known, or, `late` (after the grace), if the broker
+    /// holds no document of it (one of a guessed shape would delete the cells Home Assistant has from it).
     func ready(_ id: String, knowsShape: Bool, late: Bool) -> Bool {
         knowsShape || (late && !onBroker.contains(id))
     }
@@ -96,9 +146,14 @@ struct DiscoveryPlan {
     /// The messages to send now, in order. `devices` are all of them, each `ready` once its shape is known; `force`
     /// republishes every ready document (a (re)connection, Home Assistant's birth).
     mutating func messages(_ devices: [(device: DeviceDiscovery, ready: Bool)], force: Bool) -> [MQTTMessage] {
+        guard !awaitingRetained else { return [] }
         let ready = devices.filter(\.ready).map(\.device)
         var due = Set(ready.filter { force || published[$0.id] != $0.uniqueIDs }.map(\.id))
-        guard !due.isEmpty || arrived else { return [] }
+        let gone = ownPackDocuments.subtracting(devices.map(\.device.id)).sorted()
+        ownPackDocuments = []
+        for id in gone where removed.insert(id).inserted { unreported.append(id) }
+        let removals = gone.map { MQTTMessage("\(prefix)device/\($0)/config", []) }
+        guard !due.isEmpty || arrived else { return removals }
         arrived = false
         var markers: [MQTTMessage] = []
         var clears: [MQTTMessage] = []
@@ -116,6 +171,6 @@ struct DiscoveryPlan {
             published[device.id] = device.uniqueIDs
             return MQTTMessage(device.topic(prefix: prefix), device.document())
         }
-        return markers + documents + clears
+        return markers + documents + clears + removals
     }
 }

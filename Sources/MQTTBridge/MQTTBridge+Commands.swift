@@ -15,6 +15,10 @@ extension MQTTBridge {
             }
             return
         }
+        if settings.discovery, topic == discoverySyncTopic {
+            if payload == Array(session.discoverySync.utf8) { session.discovery.retainedArrived() }
+            return
+        }
         guard payload.count <= Self.maximumPayload else {
             logIgnored("MQTT: ignored an oversized payload (\(payload.count) bytes) on \(topic)", &session)
             return

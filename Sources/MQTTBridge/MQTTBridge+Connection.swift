@@ -16,6 +16,8 @@ extension MQTTBridge {
             controller.setLinks(mqtt: true)
             if session.firstConnection == nil { session.firstConnection = Date() }
             session.lastConnection = Date()
+            session.discoverySync = UUID().uuidString
+            session.discovery.connecting()
             logger.info("MQTT connected to \(settings.url)")
             announce(&session)
         case .disconnected(let code):
@@ -26,15 +28,42 @@ extension MQTTBridge {
             receive(topic: topic, payload: payload, retained: retained, &session)
         case .fellBackToMQTT311:
             logger.notice("MQTT: the broker at \(settings.url) does not speak MQTT 5; using 3.1.1")
-            // Joins libmosquitto's ended network thread: not on the pool.
-            await Self.offThePool { [self] in
-                do {
-                    try client.withLock { try $0?.restartWithMQTT311() }
-                } catch {
-                    logger.error("MQTT: cannot reconnect with 3.1.1: \(error)")
-                }
-            }
+            await fallBackToMQTT311()
         }
+    }
+
+    /// Connects again with MQTT 3.1.1, on a new client: libmosquitto's network thread ended on the refusal, and
+    /// reusing its handle needs a blocking connect (only that drops the MQTT 5 properties) during which libmosquitto
+    /// blocks every publication. The new client connects in the background before it replaces the old one under the
+    /// lock, which is held only for the swap, so a command completion publishing meanwhile never waits (its message
+    /// fails, as while disconnected). If the bridge stopped meanwhile, the new client is stopped instead.
+    func fallBackToMQTT311() async {
+        var older = settings
+        older.protocolVersion = 3
+        let replacement: MosquittoClient
+        do {
+            replacement = try MosquittoClient(settings: older, will: (json.status, "offline")) { [weak self] in self?.deliver($0) }
+        } catch {
+            logger.error("MQTT: cannot reconnect with 3.1.1: \(error)")
+            return
+        }
+        // Name resolution may block: off the pool.
+        await Self.offThePool { [logger] in
+            do throws(MQTTBridgeError) { try replacement.start() } catch { logger.error("MQTT: cannot reconnect with 3.1.1: \(error)") }
+        }
+        let replaced = client.withLock { current -> MosquittoClient? in
+            guard let old = current else { return nil }
+            current = replacement
+            return old
+        }
+        let retired = replaced ?? replacement
+        await Self.offThePool { retired.stop(last: nil) }
+    }
+
+    /// libmosquitto's thread hands an event over: queued, and ``run()`` woken.
+    func deliver(_ event: MosquittoEvent) {
+        inbox.withLock { $0.append(event) }
+        wake()
     }
 
     /// On every (re)connection: availability, discovery, the retained state and the subscriptions.
@@ -60,5 +89,10 @@ extension MQTTBridge {
         }
         if settings.discovery { topics += discoveryTopics }
         client.withLock { $0?.subscribe(topics) }
+        if settings.discovery {
+            // Comes back after the retained documents of the subscriptions above: then discovery may go out.
+            client.withLock { $0?.subscribe([discoverySyncTopic], ownMessages: true) }
+            publish(discoverySyncTopic, session.discoverySync, retain: false)
+        }
     }
 }

@@ -14,6 +14,11 @@ extension MQTTBridge: Service {
         var lastConnection: Date?
         var ignoredLog = LogBudget()
         var discovery: DiscoveryPlan
+        /// The largest shape each device had in this run.
+        var shapes = ShapeMemory()
+        /// This connection's token on ``discoverySyncTopic``: new at every connection, so neither an earlier
+        /// connection's nor anyone else's message there is taken for it.
+        var discoverySync = ""
         /// Wakes ``run()`` when a held-back JSON state is due.
         var timer: (deadline: ContinuousClock.Instant, task: Task<Void, Never>)?
     }
@@ -22,16 +27,12 @@ extension MQTTBridge: Service {
     /// or cancellation, then publishes `offline` and disconnects on a thread of its own.
     public func run() async throws {
         var subscription = controller.events.subscribe(capacity: Self.eventQueueCapacity) { [weak self] in self?.wake() }
-        let made = try MosquittoClient(settings: settings, will: (json.status, "offline")) { [weak self] event in
-            guard let self else { return }
-            inbox.withLock { $0.append(event) }
-            wake()
-        }
+        let made = try MosquittoClient(settings: settings, will: (json.status, "offline")) { [weak self] in self?.deliver($0) }
         client.withLock { $0 = made }
         var session = Session(state: StateMessages(json: settings.json ? json : nil, juepi: settings.juepiTopics ? juepi : nil,
                                                    packs: packTopics),
                               events: EventMessages(json: settings.json ? json : nil, juepi: settings.juepiTopics ? juepi : nil),
-                              discovery: DiscoveryPlan(prefix: settings.discoveryPrefix))
+                              discovery: DiscoveryPlan(prefix: settings.discoveryPrefix, nodeID: discovery.nodeID))
         do {
             try made.start()
             await withGracefulShutdownHandler {

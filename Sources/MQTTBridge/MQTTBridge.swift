@@ -20,8 +20,9 @@ public final class MQTTBridge: Sendable {
     let json: JSONTopics
     let discovery: HomeAssistantDiscovery
     let packTopics: PackTopics
-    /// The client while the bridge runs; nil before and after. Every use holds the lock, so nothing can publish on a
-    /// client that ``stopClient()`` destroyed (a command's completion may arrive after the bridge stopped).
+    /// The client while the bridge runs; nil before and after. Every publication holds the lock, so nothing can
+    /// publish on a client that ``stopClient()`` destroyed (a command's completion may arrive after the bridge
+    /// stopped). Held only for short calls: the 3.1.1 fall-back connects a new client first and holds it for the swap.
     let client: Mutex<MosquittoClient?> = Mutex(nil)
     /// What libmosquitto's thread handed over, in order.
     let inbox: Mutex<Deque<MosquittoEvent>> = Mutex([])

@@ -53,6 +53,9 @@ final class MosquittoClient: @unchecked Sendable {
     private let address: BrokerAddress
     private let settings: MQTTSettings
     let deliver: @Sendable (MosquittoEvent) -> Void
+    /// Topics under which a message is handed over whole (up to ``maximumPacketSize``): device discovery documents,
+    /// whose `via_device` tells a pack of this gateway's from another program's device.
+    let wholePayloadPrefix: String
     private let stopped = Atomic<Bool>(false)
     /// 5 or 3: starts as configured, drops to 3 once if the broker refuses MQTT 5.
     let protocolVersion: Atomic<Int32>
@@ -74,6 +77,7 @@ final class MosquittoClient: @unchecked Sendable {
         address = try BrokerAddress(parsing: settings.url)
         self.settings = settings
         self.deliver = deliver
+        wholePayloadPrefix = settings.discoveryPrefix + "device/"
         protocolVersion = Atomic(Int32(settings.protocolVersion))
         guard let handle = mosquitto_new(settings.clientID, true, nil) else { throw MQTTBridgeError("libmosquitto: cannot create a client") }
         self.handle = handle
@@ -101,24 +105,15 @@ final class MosquittoClient: @unchecked Sendable {
     }
 
     /// Connects in the background; a broker that is away now is retried by the network thread.
-    func start(afterRefusal: Bool = false) throws(MQTTBridgeError) {
+    func start() throws(MQTTBridgeError) {
         let result = gw_mosq_connect(handle, address.host, address.port, Int32(settings.keepaliveSeconds),
-                                     protocolVersion.load(ordering: .relaxed), Self.maximumPacketSize, afterRefusal)
+                                     protocolVersion.load(ordering: .relaxed), Self.maximumPacketSize, false)
         if result != MOSQ_ERR_SUCCESS.rawValue && result != MOSQ_ERR_ERRNO.rawValue && result != MOSQ_ERR_EAI.rawValue {
             throw MQTTBridgeError("MQTT: cannot connect to \(address.host):\(address.port): \(String(cString: mosquitto_strerror(result)))")
         }
         guard mosquitto_loop_start(handle) == MOSQ_ERR_SUCCESS.rawValue else {
             throw MQTTBridgeError("libmosquitto was built without threads")
         }
-    }
-
-    /// After the broker refused MQTT 5: libmosquitto's network thread ends on that protocol error, so connect again
-    /// with 3.1.1 on a new one. Called from the bridge thread, never from a libmosquitto callback.
-    func restartWithMQTT311() throws(MQTTBridgeError) {
-        guard !stopped.load(ordering: .relaxed) else { return }
-        mosquitto_loop_stop(handle, false)
-        _ = gw_mosq_set_protocol(handle, 3)
-        try start(afterRefusal: true)
     }
 
     @discardableResult
@@ -129,9 +124,12 @@ final class MosquittoClient: @unchecked Sendable {
         }
     }
 
-    func subscribe(_ topics: [String]) {
+    /// Subscribes to `topics`; with MQTT 5 our own publications are not sent back unless `ownMessages`.
+    func subscribe(_ topics: [String], ownMessages: Bool = false) {
         let version = protocolVersion.load(ordering: .relaxed)
-        for topic in topics { _ = gw_mosq_subscribe(handle, topic, version) }
+        for topic in topics {
+            _ = ownMessages ? mosquitto_subscribe(handle, nil, topic, 0) : gw_mosq_subscribe(handle, topic, version)
+        }
     }
 
     /// Publishes a last message (e.g. status offline), disconnects cleanly and ends the network thread.
@@ -172,10 +170,12 @@ private func onDisconnect(_ mosq: OpaquePointer?, _ object: UnsafeMutableRawPoin
 }
 
 private func onMessage(_ mosq: OpaquePointer?, _ object: UnsafeMutableRawPointer?, _ message: UnsafePointer<mosquitto_message>?) {
-    guard let message = message?.pointee, let topic = message.topic else { return }
-    // Copy at most 4 KiB: anything longer is refused by the bridge anyway, and is never held in full.
-    let length = Int(min(message.payloadlen, 4096))
+    guard let message = message?.pointee, let topic = message.topic, let client = client(object) else { return }
+    let name = String(cString: topic)
+    // Copy at most 4 KiB: anything longer is refused by the bridge anyway, and is never held in full. A device
+    // discovery document is copied up to the packet size we announce (MQTT 5's broker never sends more).
+    let limit: Int32 = name.hasPrefix(client.wholePayloadPrefix) ? Int32(MosquittoClient.maximumPacketSize) : 4096
+    let length = Int(min(message.payloadlen, limit))
     let payload = message.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: length)) } ?? []
-    client(object)?.deliver(.message(topic: String(cString: topic), payload: message.payloadlen > 4096 ? payload + [0] : payload,
-                                     retained: message.retain))
+    client.deliver(.message(topic: name, payload: message.payloadlen > limit ? payload + [0] : payload, retained: message.retain))
 }

@@ -18,11 +18,19 @@ public struct PackDiscovery: Sendable {
 
     /// A device for every pack; none for a bank of one (the gateway's device is that pack).
     public func devices(_ packs: [PackStatus]) -> [DeviceDiscovery] {
-        guard packs.count > 1 else { return [] }
-        return packs.map(device(for:))
+        devices(packs, shapes: packs.map { DeviceShape($0.reading) ?? .guess })
     }
 
-    private func device(for pack: PackStatus) -> DeviceDiscovery {
+    /// A device for every pack, each with its shape (``ShapeMemory``: the largest it had this run).
+    func devices(_ packs: [PackStatus], shapes: [DeviceShape]) -> [DeviceDiscovery] {
+        guard packs.count > 1 else { return [] }
+        return zip(packs, shapes).map { device(for: $0, shape: $1) }
+    }
+
+    /// The id of a pack's device: `<nodeID>_<pack id>`.
+    func deviceID(_ pack: PackStatus) -> String { "\(nodeID)_\(pack.id)" }
+
+    private func device(for pack: PackStatus, shape: DeviceShape) -> DeviceDiscovery {
         let reading = "value_json.reading"
         let guarded = { (expression: String) in "{{ (\(expression)) if \(reading) else None }}" }
         let table: [(String, String, String, String, String)] = [
@@ -34,10 +42,8 @@ public struct PackDiscovery: Sendable {
             ("cell_spread", "Cell spread", "cells.max_mv - \(reading).cells.min_mv", "mV", "voltage"),
         ]
         var rows = table.map { ($0.0, $0.1, "\(reading).\($0.2)", $0.3, $0.4) }
-        let cells = pack.reading?.status?.cellCount ?? pack.reading?.cellMillivolts?.count ?? 4
-        rows += (1...max(1, cells)).map { ("cell_\($0)", "Cell \($0)", "\(reading).cells.voltages_mv[\($0 - 1)] / 1000", "V", "voltage") }
-        let temperatures = pack.reading?.status?.temperatureSensorCount ?? pack.reading?.temperaturesCelsius?.count ?? 1
-        rows += (0..<max(0, temperatures)).map {
+        rows += (1...max(1, shape.cells)).map { ("cell_\($0)", "Cell \($0)", "\(reading).cells.voltages_mv[\($0 - 1)] / 1000", "V", "voltage") }
+        rows += (0..<max(0, shape.temperatureSensors)).map {
             ("temperature_\($0 + 1)", "Temperature \($0 + 1)", "\(reading).temperatures.sensors_c[\($0)]", "°C", "temperature")
         }
         var components = rows.map { key, name, expression, unit, deviceClass in
@@ -46,7 +52,7 @@ public struct PackDiscovery: Sendable {
         }
         components.append(DiscoveryComponent(platform: "binary_sensor", key: "online", name: "Online",
                                              template: "{{ 'ON' if value_json.online else 'OFF' }}", deviceClass: "connectivity"))
-        let id = "\(nodeID)_\(pack.id)"
+        let id = deviceID(pack)
         let device: [String: Any] = ["identifiers": [id], "name": "DalyGate \(pack.name)", "manufacturer": "Daly",
                                      "model": "Daly Smart BMS", "via_device": nodeID]
         return DeviceDiscovery(id: id, device: device, stateTopic: topics.state(pack.id), availabilityTopic: statusTopic,

@@ -305,10 +305,11 @@ def test_juepi_cadence_data_block_every_120_ticks_and_avgp_every_360(broker, gat
 
 
 @contextlib.contextmanager
-def juepi_gateway(dalygate, broker, tmp_path, *extra):
-    """A gateway under juepi's prefix, JSON topics under the default json_prefix; stopped with SIGTERM on leaving."""
+def juepi_gateway(dalygate, broker, tmp_path, *extra, port=None):
+    """A gateway under juepi's prefix, JSON topics under the default json_prefix; stopped with SIGTERM on leaving.
+    `port`: where it finds the broker, if not on the broker's own port (a Door in front of it)."""
     config = tmp_path / "juepi.yaml"
-    config.write_text(f"mqtt:\n  url: mqtt://127.0.0.1:{broker.port}\n  prefix: HB7/UG/BMS/\n")
+    config.write_text(f"mqtt:\n  url: mqtt://127.0.0.1:{port or broker.port}\n  prefix: HB7/UG/BMS/\n")
     http = free_port()
     process = subprocess.Popen([str(dalygate), "serve", "--simulate", "--config", str(config), "--state-dir", str(tmp_path / "j"),
                                 "--http", f"127.0.0.1:{http}", *extra], cwd=ROOT, env=dict(os.environ, DALYGATE_TOKEN=TOKEN),
@@ -348,7 +349,8 @@ def test_calc_avgp_goes_out_as_each_slot_closes_with_its_value(dalygate, broker,
 def test_retained_mosfet_command_is_applied_at_connect_and_answered_with_dnc(dalygate, broker, tmp_path):
     broker.publish("HB7/UG/BMS/Ctrl_CSw", "off", retain=True)
     with juepi_gateway(dalygate, broker, tmp_path, "--speed", "60") as (base, process):
-        assert wait_for(lambda: state(base)["bms"] and state(base)["bms"]["mosfets"]["charge"] is False, seconds=15)
+        # Until the first poll the state has no "bms" key.
+        assert wait_for(lambda: ((state(base).get("bms") or {}).get("mosfets") or {}).get("charge") is False, seconds=15)
         assert wait_for(lambda: dict(broker.collect(["HB7/UG/BMS/Ctrl_CSw"], seconds=1)).get("HB7/UG/BMS/Ctrl_CSw") == "dnc")
 
 
@@ -410,7 +412,9 @@ def assert_handed_over(old, retained, live):
         order = [i for i, (t, p) in enumerate(live) if t == topic and p == '{"migrate_discovery":true}']
         document = [i for i, (t, _) in enumerate(live) if t == f"homeassistant/device/{node}/config"]
         cleared = [i for i, (t, p) in enumerate(live) if t == topic and p in EMPTY]
-        assert order and cleared and any(order[0] < i < cleared[0] for i in document), (topic, order, document, cleared)
+        # No device document of its node before its marker: Home Assistant would see two configs for one entity.
+        assert order and cleared and document and order[0] < document[0], (topic, order, document, cleared)
+        assert any(order[0] < i < cleared[0] for i in document), (topic, order, document, cleared)
 
 
 def test_per_entity_discovery_of_earlier_versions_is_handed_over_and_cleared(dalygate, broker, tmp_path):
@@ -454,3 +458,127 @@ def test_a_gateway_whose_bms_never_answers_is_discovered_after_the_grace_unless_
             assert "cell_16" in json.loads(kept.retained([device])[device])["cmps"]
     finally:
         kept.stop()
+
+
+class Door:
+    """A loopback port that refuses connections until opened, then forwards each one to the broker: the gateway
+    can be kept away from the broker until it knows its BMS's shape, while a subscriber already listens."""
+
+    def __init__(self, broker):
+        self.port = free_port()
+        self.target = broker.port
+        self.server = None
+        self.connections = []
+
+    def open(self):
+        self.server = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            self.connections += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def drop(self):
+        """Cuts every connection made so far (the gateway sees its broker go away, and reconnects)."""
+        for end in self.connections:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+        self.connections = []
+
+    def close(self):
+        if self.server:
+            self.server.close()
+        self.drop()
+
+
+def listening(broker, topics=("homeassistant/#",)):
+    """A subscriber to messages sent from now on, once it is surely subscribed (a probe of ours came back)."""
+    live = Subscriber(broker.port, list(topics), fresh_only=True)
+    assert wait_for(lambda: broker.publish("homeassistant/probe", "x") or any(t == "homeassistant/probe" for t, _ in live.snapshot()))
+    return live
+
+
+def test_a_gateway_that_connects_knowing_its_shape_sends_the_markers_before_the_device_document(dalygate, broker, tmp_path):
+    """At a connection the device document waits for the broker's retained documents: a gateway that already knows
+    its BMS's cells when it connects must still send each old topic's marker first, then the device document, then
+    the empty payload (Home Assistant's order), as a subscriber sees them."""
+    old = legacy_documents("legacy_discovery_one_pack.txt")
+    for topic, payload in old.items():
+        broker.publish(topic, payload, retain=True)
+    live = listening(broker)
+    door = Door(broker)
+    try:
+        with juepi_gateway(dalygate, broker, tmp_path, "--speed", "60", port=door.port) as (base, process):
+            assert wait_for(lambda: state(base)["bms_ok"] and state(base)["bms"]["cells"]["count"] == 4, seconds=20)
+            assert not [t for t, _ in live.snapshot() if t != "homeassistant/probe"]
+            door.open()
+            messages = live.wait(lambda m: sum(1 for _, p in m if p in EMPTY) >= len(old), seconds=60)
+        assert_handed_over(old, broker.retained(["homeassistant/#"]), messages)
+    finally:
+        door.close()
+        live.close()
+
+
+def test_a_dead_bms_over_old_per_entity_documents_keeps_every_entity_and_hands_over_after_the_grace(dalygate, broker, tmp_path):
+    """A gateway whose BMS never answers, on a broker holding the per-entity documents of an earlier version: nothing
+    is cleared while the shape is unknown (Home Assistant keeps its entities), and after the grace the device document
+    goes out carrying every old entity (at least the old documents' cells), each handed over in order."""
+    old = legacy_documents("legacy_discovery_one_pack.txt")
+    for topic, payload in old.items():
+        broker.publish(topic, payload, retain=True)
+    live = listening(broker)
+    try:
+        with juepi_gateway(dalygate, broker, tmp_path, "--sim-fault", "bms:dead") as (base, process):
+            started = time.monotonic()
+            # Home Assistant restarting within the grace changes nothing: the device's shape is still unknown.
+            assert wait_for(lambda: dict(broker.collect(["dalygate/status"], seconds=1, count=1)).get("dalygate/status") == "online")
+            broker.publish("homeassistant/status", "online")
+            messages = live.wait(lambda m: sum(1 for _, p in m if p in EMPTY) >= len(old), seconds=90)
+            waited = time.monotonic() - started
+            assert state(base)["bms_ok"] is False and not state(base).get("bms")
+        document = [i for i, (t, _) in enumerate(messages) if t == "homeassistant/device/dalygate/config"]
+        assert document and waited > 25, (document, waited)
+        assert not [t for t, p in messages[:document[0]] if p in EMPTY], messages[:document[0]]
+        assert_handed_over(old, broker.retained(["homeassistant/#"]), messages)
+    finally:
+        live.close()
+
+
+def test_a_reconnection_that_finds_old_documents_sends_their_markers_before_the_device_document(dalygate, broker, tmp_path):
+    """The same order at a reconnection: old per-entity documents retained while the gateway was connected (it does
+    not take live messages for what the broker holds) are handed over when it reconnects, marker first."""
+    old = legacy_documents("legacy_discovery_one_pack.txt")
+    live = listening(broker)
+    door = Door(broker)
+    door.open()
+    try:
+        with juepi_gateway(dalygate, broker, tmp_path, "--speed", "60", port=door.port) as (base, process):
+            live.wait(lambda m: any(t == "homeassistant/device/dalygate/config" for t, _ in m))
+            start = len(live.snapshot())
+            for topic, payload in old.items():
+                broker.publish(topic, payload, retain=True)
+            door.drop()
+            messages = live.wait(lambda m: sum(1 for _, p in m[start:] if p in EMPTY) >= len(old), seconds=60)[start:]
+        assert_handed_over(old, broker.retained(["homeassistant/#"]), messages)
+    finally:
+        door.close()
+        live.close()

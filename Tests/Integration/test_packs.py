@@ -219,3 +219,38 @@ def test_three_packs_per_entity_discovery_is_handed_over(gateway, tmp_path):
         if live:
             live.close()
         broker.stop()
+
+
+def test_a_pack_removed_from_the_config_has_its_device_cleared_and_no_other_gateways(gateway, tmp_path):
+    """A gateway run with three packs, then with two: pack 3's device document (and old per-entity documents of it)
+    no longer stay retained, logged once; documents of other gateways stay, a node id that starts like ours
+    (`dalygate2`) and one that looks like one of our packs (`dalygate_garage`, whose packs name it in via_device)."""
+    from test_mqtt import EMPTY, legacy_documents
+    broker = Broker(tmp_path)
+    try:
+        others = {
+            "homeassistant/device/dalygate2_pack3/config": {"dev": {"identifiers": ["dalygate2_pack3"], "via_device": "dalygate2"}},
+            "homeassistant/device/dalygate_garage/config": {"dev": {"identifiers": ["dalygate_garage"]}},
+            "homeassistant/device/dalygate_garage_pack1/config": {"dev": {"identifiers": ["dalygate_garage_pack1"],
+                                                                          "via_device": "dalygate_garage"}},
+        }
+        for topic, document in others.items():
+            broker.publish(topic, json.dumps(dict(document, o={"name": "dalygate"}, cmps={"soc": {"p": "sensor"}})), retain=True)
+        first = gateway(THREE, "--mqtt", f"mqtt://127.0.0.1:{broker.port}")
+        ours = {f"homeassistant/device/dalygate{suffix}/config" for suffix in ("", "_pack1", "_pack2", "_pack3")}
+        assert wait_for(lambda: ours <= set(broker.retained(["homeassistant/#"])), 30)
+        first.stop()
+        # An earlier version's per-entity documents of pack 3, still retained.
+        pack3 = {t: p for t, p in legacy_documents("legacy_discovery_three_packs.txt").items() if t.split("/")[2] == "dalygate_pack3"}
+        assert len(pack3) == 12
+        for topic, payload in pack3.items():
+            broker.publish(topic, payload, retain=True)
+        second = gateway(THREE.replace("packs: 3", "packs: 2"), "--mqtt", f"mqtt://127.0.0.1:{broker.port}")
+        gone = {"homeassistant/device/dalygate_pack3/config"} | set(pack3)
+        assert wait_for(lambda: not gone & set(broker.retained(["homeassistant/#"])), 30), sorted(broker.retained(["homeassistant/#"]))
+        kept = set(broker.retained(["homeassistant/#"]))
+        assert kept == (ours - gone) | set(others), sorted(kept)
+        assert second.output().count("cleared Home Assistant's device dalygate_pack3") == 1, second.output()[-2000:]
+        assert "dalygate_garage" not in second.output() and "dalygate2" not in second.output()
+    finally:
+        broker.stop()
