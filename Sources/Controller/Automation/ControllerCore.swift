@@ -80,6 +80,7 @@ public struct ControllerCore: Sendable {
     public internal(set) var shuntOnline: Bool?
     public internal(set) var plausibility = PlausibilityCheck()
     public internal(set) var frozenShunt = FrozenShuntDetector()
+    public internal(set) var frozenBMS = FrozenBMSDetector()
     /// LastBalancerEnable: uptime of the last automatic enable (0 at start, as in the firmware).
     public internal(set) var lastAutomaticBalancerEnable = 0.0
     var activeBMSAlarms: Set<Alarm> = []
@@ -185,9 +186,13 @@ public struct ControllerCore: Sendable {
         if frozenShunt.update(shunt: raw.shunt, bmsCurrent: raw.bms?.current, band: settings.plausibilityCurrentBand) {
             (input.shunt, input.shuntError) = (nil, frozenShunt.reason)
         }
+        // A frozen BMS counts as unread too: its replies are not data, so it goes stale and the fail-safes act.
+        if frozenBMS.update(bms: raw.bms, shuntCurrent: raw.shunt?.current, band: settings.plausibilityCurrentBand) {
+            (input.bms, input.bmsError) = (nil, frozenBMS.reason)
+        }
         readShunt(input, &actions)
-        readBMS(raw, &actions)
-        packMOSFETs = raw.bms == nil ? [] : raw.packMOSFETs
+        readBMS(input, &actions)
+        packMOSFETs = input.bms == nil ? [] : raw.packMOSFETs
         if settings.loadPolicy == .juepi111, let shunt = input.shunt { resyncV111(shunt) }
         // The power average counts only while the shunt is read: a gap would read as zero power.
         if input.shunt != nil, energy.advanceAverage(seconds: input.seconds, slotSeconds: settings.powerAverageSlotSeconds) != nil {

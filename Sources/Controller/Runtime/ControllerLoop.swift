@@ -228,7 +228,7 @@ final class ControllerLoop: @unchecked Sendable {
         return Snapshot(
             sequence: sequence, time: service.clock.date(at: uptime), uptime: uptime, simulated: service.simulated,
             loadPolicy: configuration.automation.loadPolicy, bms: core.lastBMS, bmsOK: core.bmsOnline == true,
-            bmsAge: core.lastBMSUptime.map { uptime - $0 }, bmsError: core.bmsOnline == true ? nil : lastBMSError,
+            bmsAge: core.lastBMSUptime.map { uptime - $0 }, bmsError: core.bmsOnline == true ? nil : core.frozenBMS.frozen ? core.frozenBMS.reason : lastBMSError,
             shunt: core.lastShunt.map(ShuntMeasurement.init), shuntOK: core.shuntOnline == true, shuntAge: core.lastShuntUptime.map { uptime - $0 },
             energy: core.energy, relays: core.relays, modes: core.modes, changes: core.lastChange,
             relaysAvailable: peripherals.relaysAvailable,
