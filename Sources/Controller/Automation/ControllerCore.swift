@@ -192,6 +192,7 @@ public struct ControllerCore: Sendable {
         }
         readShunt(input, &actions)
         readBMS(input, &actions)
+        checkPlausibility(raw, &actions)
         packMOSFETs = input.bms == nil ? [] : raw.packMOSFETs
         if settings.loadPolicy == .juepi111, let shunt = input.shunt { resyncV111(shunt) }
         // The power average counts only while the shunt is read: a gap would read as zero power.
@@ -260,13 +261,15 @@ public struct ControllerCore: Sendable {
             actions.append(.event(.alarm(alarm, active: false, text: alarm.sentence)))
         }
         activeBMSAlarms = now
-        if let pack = reading.pack, let shunt = input.shunt {
-            for change in plausibility.update(bms: (pack.voltage, reading.current ?? 0), shunt: (shunt.voltage, shunt.current),
-                                              uptime: input.uptime, settings: settings) {
-                alarmsRaised[change.alarm.rawValue] = change.active ? input.uptime : nil
-                actions.append(.event(.alarm(change.alarm, active: change.active,
-                                             text: "BMS and shunt disagree: \(change.detail)")))
-            }
+    }
+
+    /// BMS and shunt compared as they answered, frozen or not: the disagreement is what the alarm reports.
+    private mutating func checkPlausibility(_ raw: TickInput, _ actions: inout [CoreAction]) {
+        guard let reading = raw.bms, let pack = reading.pack, let shunt = raw.shunt else { return }
+        for change in plausibility.update(bms: (pack.voltage, reading.current ?? 0), shunt: (shunt.voltage, shunt.current),
+                                          uptime: raw.uptime, settings: settings) {
+            alarmsRaised[change.alarm.rawValue] = change.active ? raw.uptime : nil
+            actions.append(.event(.alarm(change.alarm, active: change.active, text: "BMS and shunt disagree: \(change.detail)")))
         }
     }
 
