@@ -8,9 +8,10 @@ import Testing
 struct SOCSyncTests {
     typealias C = ControllerCoreTests
 
-    static func reading(top: UInt16, soc: Double) -> DalyReading {
+    static func reading(top: UInt16, soc: Double, current: Double = 0) -> DalyReading {
         var reading = C.reading(cells: [3400, top, 3410, 3405])
         reading.pack?.socPermille = UInt16((soc * 10).rounded())
+        reading.pack?.currentRaw = UInt16(30000 + Int((current * 10).rounded()))  // a live BMS sees the shunt's current
         return reading
     }
 
@@ -19,7 +20,7 @@ struct SOCSyncTests {
         var actions: [CoreAction] = []
         for t in from...to {
             actions += core.tick(TickInput(uptime: Double(t), seconds: 1, shunt: ShuntReading(voltage: 13.9, current: current),
-                                           bms: reading(top: top, soc: bmsSOC)))
+                                           bms: reading(top: top, soc: bmsSOC, current: current)))
         }
         return actions
     }

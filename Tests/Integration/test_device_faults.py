@@ -70,13 +70,18 @@ def test_dead_bms_fails_safe_and_turns_health_red(gateway, fault):
     assert status == 503 and any("BMS" in r for r in health["reasons"])
 
 
-def test_stuck_bms_answers_with_frozen_numbers(gateway):
+def test_stuck_bms_answers_with_frozen_numbers_and_goes_stale(gateway):
     g = gateway("--speed", "1440", "--sim-fault", "bms:stuck")
     first = g.state()["bms"]["cells"]["voltages_mv"]
-    # Two simulated hours of sun later the cells have not moved, yet the BMS answers.
+    # Two simulated hours of sun later the cells have not moved, yet the BMS answers: its replies are not data
+    # (the shunt sees the sun's current), so the BMS counts as stale and the fail-safes act.
     assert wait_for(lambda: g.state()["uptime_s"] > 7200, 30)
     state = g.state()
-    assert state["bms_ok"] is True and state["bms"]["cells"]["voltages_mv"] == first
+    assert state["bms"]["cells"]["voltages_mv"] == first
+    assert state["bms_ok"] is False and state["inputs"]["bms_stale"] is True, state["bms_error"]
+    assert state["bms_error"].startswith("BMS readings frozen") and "shunt measured" in state["bms_error"]
+    assert any(e["subject"] == "bms" and not e["online"] and e["reason"].startswith("BMS readings frozen")
+               for e in g.events("status"))
 
 
 def test_stuck_load_line_is_reported(gateway):

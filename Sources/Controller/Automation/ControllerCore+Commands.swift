@@ -43,13 +43,14 @@ extension ControllerCore {
                 return (.rejected("the \(output.label) is in mode \(mode.mode.rawValue): set mode auto first"), [])
             }
             if output.isRelay {
+                if on, let noData = noDataYet(output) { return (noData, []) }
                 if let refusal = dwellRefusal(output, on: on, source: request.source) { return (refusal, []) }
                 // The inputs as the last tick saw them: the next tick reads them again before it decides.
                 if let tick = lastTickUptime, let (safe, reason) = failSafe(for: output, at: tick), safe != on {
                     return (.rejected("the \(output.label) is held \(safe ? "on" : "off") by a fail-safe (\(reason));"
                                       + " set mode \(on ? "on" : "off") to override"), [])
                 }
-                deferredManual[output] = nil
+                (deferredManual[output], restoredTargets[output]) = (nil, nil)
                 switchRelay(output, on, reason: "manual \(via)", source: request.source, &actions)
                 return (.executed, actions)
             }
@@ -58,18 +59,27 @@ extension ControllerCore {
             deferredManual[output] = nil
             return (nil, [.setMOSFET(output, on, commandID: request.id)])
         case .setMode(let output, let mode, let hold):
-            if let forced = OutputModeState(mode: mode).forced,
+            let forced = OutputModeState(mode: mode).forced
+            if output.isRelay, forced == true, let noData = noDataYet(output) { return (noData, []) }
+            if !output.isRelay, forced != nil, bmsOnline != true {
+                return (.unavailable("BMS offline: cannot switch the \(output.label)"), [])
+            }
+            if let forced,
                let refusal = dwellRefusal(output, on: forced, source: request.source) {
                 if request.source == .mqtt { deferredManual[output]?.mode = (mode, hold) }  // the mode, not just its level
                 return (refusal, [])
             }
+            let modeBefore = modes[output] ?? OutputModeState()
             modes[output] = OutputModeState(mode: mode, holdUntil: hold.map { uptime + $0 })
             deferredManual[output] = nil  // the newest command wins over one the dwell held back
-            if output.isRelay, let forced = modes[output]?.forced {
-                switchRelay(output, forced, reason: "mode \(mode.rawValue) \(via)", source: request.source, &actions)
-            } else if let forced = modes[output]?.forced, bmsOnline == true {
+            if output.isRelay {
+                restoredTargets[output] = nil  // the newest command wins over the level from before the restart
+                if let forced { switchRelay(output, forced, reason: "mode \(mode.rawValue) \(via)", source: request.source, &actions) }
+            } else if let forced {
+                // The command waits for the BMS's answer; a write that fails puts the mode back (mosfetWriteSettled).
                 lastMOSFETEnforcement[output] = uptime
-                actions.append(.setMOSFET(output, forced, commandID: nil))
+                modeBeforeWrite[request.id] = (output, modeBefore)
+                return (nil, [.setMOSFET(output, forced, commandID: request.id)])
             }
             return (.executed, actions)
         case .setBMSSOC(let percent):
@@ -91,6 +101,27 @@ extension ControllerCore {
             // One pack's writes bypass the bank's automation: the controller loop hands them to its pack poller.
             return (.rejected("per-pack commands are executed by the controller loop"), [])
         }
+    }
+
+    /// A relay may not be switched on before the first tick read the inputs its fail-safes watch: nothing is
+    /// known yet (the controller runs its first tick before it handles any command; this guards the core alone).
+    func noDataYet(_ output: Output) -> CommandOutcome? {
+        guard lastTickUptime == nil else { return nil }
+        return .unavailable("no data yet: the \(output.label) is not switched on before the inputs were first read")
+    }
+
+    /// A bank MOSFET mode command's write was answered: a failed one puts the mode back, so the command changes
+    /// nothing and the enforcement does not carry it out later by itself.
+    public mutating func mosfetWriteSettled(commandID: UInt64, executed: Bool) {
+        guard let (output, mode) = modeBeforeWrite.removeValue(forKey: commandID), !executed else { return }
+        modes[output] = mode
+    }
+
+    /// A per-pack MOSFET switch that contradicts the bank's forced mode is refused: the mode is enforced on every
+    /// pack, so the switch would be undone (or, before per-pack enforcement, kept a pack on against mode off).
+    public func packCommandRefusal(_ command: PackCommand) -> CommandOutcome? {
+        guard case .mosfet(let output, let on) = command, let forced = modes[output]?.forced, forced != on else { return nil }
+        return .rejected("the bank's \(output.label) is in mode \(forced ? "on" : "off"): set its mode auto first")
     }
 
     /// A manual BMS SOC write (0x21) sooner than `manual_min_dwell_s` after the last one is refused; MQTT's latest
@@ -154,7 +185,14 @@ extension ControllerCore {
             reading.mosfets = mosfets
             lastBMS = reading
         }
-        let reason = source == .hold ? "mode \(on ? "on" : "off")" : source == .failSafe ? bmsStaleReason() : "manual via \(source.rawValue.uppercased())"
+        // The write went to every pack and each one confirmed it.
+        for index in packMOSFETs.indices {
+            if output == .chargeMOS { packMOSFETs[index].chargeMOS = on } else { packMOSFETs[index].dischargeMOS = on }
+        }
+        let via = "via \(source.rawValue.uppercased())"
+        // A command while the mode is forced can only be the mode command itself (a one-shot is refused then).
+        let reason = source == .hold ? "mode \(on ? "on" : "off")" : source == .failSafe ? bmsStaleReason()
+            : modes[output]?.forced == on ? "mode \(on ? "on" : "off") \(via)" : "manual \(via)"
         lastChange[output] = OutputChange(on: on, reason: reason, source: source, uptime: uptime)
         return [.event(.relay(output: output, on: on, reason: reason, source: source))]
     }

@@ -45,10 +45,11 @@ extension ControllerCore {
         return candidates.first { !$0.on } ?? candidates.first
     }
 
-    /// The starting point of a relay's decision: its state, or a deferred manual MQTT command whose dwell is over;
-    /// a fail-safe overrides both, and then juepi's rules do not run (the target's source is `.failSafe`).
+    /// The starting point of a relay's decision: its state, its level from before a restart once its inputs are
+    /// fresh, or a deferred manual MQTT command whose dwell is over; a fail-safe overrides them all, and then
+    /// juepi's rules do not run (the target's source is `.failSafe`).
     mutating func startingTarget(_ output: Output) -> RelayTarget {
-        var target = RelayTarget(on: relays[output] ?? false)
+        var target = restoredTarget(output) ?? RelayTarget(on: relays[output] ?? false)
         if let deferred = deferredManual[output], manualDwellRemaining(output) <= 0 {
             deferredManual[output] = nil
             target = RelayTarget(on: deferred.on, reason: "manual via \(deferred.source.rawValue.uppercased()) (after the dwell)",
@@ -63,6 +64,7 @@ extension ControllerCore {
     mutating func followForcedMode(_ output: Output, _ actions: inout [CoreAction]) -> Bool {
         applyDeferredMode(output)
         guard let forced = modes[output]?.forced else { return false }
+        restoredTargets[output] = nil  // the mode decides, not the level from before the restart
         if deferredManual[output]?.mode == nil { deferredManual[output] = nil }  // a deferred mode change still waits
         if forced != (relays[output] ?? false) {
             switchRelay(output, forced, reason: "mode \(forced ? "on" : "off")", source: .hold, &actions)
@@ -122,13 +124,20 @@ extension ControllerCore {
                 let failSafe = output == .chargeMOS ? settings.failSafeChargeMOS : settings.failSafeDischargeMOS
                 target = failSafe == .hold ? nil : failSafe == .on
             }
-            guard let target else { continue }
-            let actual = output == .chargeMOS ? lastBMS?.mosfets?.chargeMOS : lastBMS?.mosfets?.dischargeMOS
-            guard actual != target, uptime - (lastMOSFETEnforcement[output] ?? -.infinity) >= Self.mosfetRetrySeconds
+            guard let target, !everyPack(output, is: target),
+                  uptime - (lastMOSFETEnforcement[output] ?? -.infinity) >= Self.mosfetRetrySeconds
             else { continue }
             lastMOSFETEnforcement[output] = uptime
             actions.append(.setMOSFET(output, target, commandID: nil))
         }
+    }
+
+    /// Whether every online pack's `output` MOSFET is at `on` (the one BMS's, for a single pack). The bank's
+    /// aggregate is on only when all packs are, so for OFF it would be satisfied by one pack off: each pack counts.
+    func everyPack(_ output: Output, is on: Bool) -> Bool {
+        let states = packMOSFETs.isEmpty ? [lastBMS?.mosfets].compactMap { $0 } : packMOSFETs
+        guard !states.isEmpty else { return false }
+        return states.allSatisfy { (output == .chargeMOS ? $0.chargeMOS : $0.dischargeMOS) == on }
     }
 
     /// The inputs' freshness now, with a sentence per stale one (for the snapshot and /healthz).
@@ -157,14 +166,6 @@ extension ControllerCore {
         return "shunt data stale (\(age)): fail-safe"
     }
 
-    /// The line write of a relay change failed: the relay keeps its state and the change is undone, so the
-    /// snapshot tells the truth and the rule that wanted it tries again on the next tick.
-    public mutating func relayWriteFailed(_ output: Output, _ on: Bool) {
-        guard relays[output] == on else { return }
-        relays[output] = !on
-        lastChange[output] = changeBefore[output] ?? nil
-    }
-
     /// Switches a relay: one line write and one event. The automation waits for `relay_min_dwell_s`.
     mutating func switchRelay(_ output: Output, _ on: Bool, reason: String, source: ChangeSource,
                               _ actions: inout [CoreAction]) {
@@ -174,6 +175,7 @@ extension ControllerCore {
             return
         }
         relays[output] = on
+        unknownRelayLines.remove(output)  // the write tells: a failed one marks the line unknown again
         changeBefore[output] = lastChange[output]
         lastChange[output] = OutputChange(on: on, reason: reason, source: source, uptime: uptime)
         actions.append(.setRelay(output, on))

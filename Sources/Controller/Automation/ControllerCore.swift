@@ -28,10 +28,12 @@ public struct TickInput: Sendable {
     /// This tick's poll, nil when it failed.
     public var bms: DalyReading?
     public var bmsError: String?
+    /// Each online pack's MOSFETs (a bank of several packs), empty when `bms` is the one pack's reading.
+    public var packMOSFETs: [MosfetStatus] = []
 
     public init(uptime: Double, seconds: Double, shunt: ShuntReading?, shuntError: String? = nil, bms: DalyReading?,
-                bmsError: String? = nil) {
-        (self.uptime, self.seconds) = (uptime, seconds)
+                bmsError: String? = nil, packMOSFETs: [MosfetStatus] = []) {
+        (self.uptime, self.seconds, self.packMOSFETs) = (uptime, seconds, packMOSFETs)
         (self.shunt, self.shuntError, self.bms, self.bmsError) = (shunt, shuntError, bms, bmsError)
     }
 }
@@ -78,6 +80,7 @@ public struct ControllerCore: Sendable {
     public internal(set) var shuntOnline: Bool?
     public internal(set) var plausibility = PlausibilityCheck()
     public internal(set) var frozenShunt = FrozenShuntDetector()
+    public internal(set) var frozenBMS = FrozenBMSDetector()
     /// LastBalancerEnable: uptime of the last automatic enable (0 at start, as in the firmware).
     public internal(set) var lastAutomaticBalancerEnable = 0.0
     var activeBMSAlarms: Set<Alarm> = []
@@ -99,6 +102,14 @@ public struct ControllerCore: Sendable {
     public internal(set) var fullCharge = FullChargeDetector()
     /// The SOC-gap alarm (`gatewaySOCGap`) is raised.
     public internal(set) var socGapAlarm = false
+    /// Relay levels from before the restart, not yet applied: each waits for the inputs its relay depends on.
+    public internal(set) var restoredTargets: [Output: Bool] = [:]
+    /// Relays whose line's level is unknown (its last write failed or the board was lost): persisted OFF.
+    public internal(set) var unknownRelayLines: Set<Output> = []
+    /// Each online pack's MOSFETs from the last tick, to enforce a bank mode on every pack (empty: use `lastBMS`).
+    var packMOSFETs: [MosfetStatus] = []
+    /// The mode before a MOSFET mode command whose write is under way, by command id, to undo it if the write fails.
+    var modeBeforeWrite: [UInt64: (output: Output, mode: OutputModeState)] = [:]
 
     /// Seconds between attempts to bring a MOSFET to its fixed mode.
     static let mosfetRetrySeconds = 10.0
@@ -128,29 +139,12 @@ public struct ControllerCore: Sendable {
             // Synced at full and not discharged since: a restart is not a new full charge.
             let stillFull = restored.energy.lastSync == .full && restored.energy.soc >= FullChargeDetector.rearmBelowSOC
             fullCharge = FullChargeDetector(armed: !stillFull)
-            for (output, on) in restored.relays where output.isRelay { relays[output] = on }
+            // The lines start low: a restored level is the first fresh tick's starting target (ControllerCore+Restart).
+            for (output, on) in restored.relays where output.isRelay { restoredTargets[output] = on }
             for (output, mode) in restored.modes {
                 modes[output] = OutputModeState(mode: mode, holdUntil: restored.holdRemaining[output])
             }
         }
-    }
-
-    /// The state to persist.
-    public var persistent: PersistentState {
-        PersistentState(
-            energy: energy, relays: relays, modes: modes.mapValues(\.mode),
-            holdRemaining: modes.compactMapValues { $0.holdUntil.map { max(0, $0 - uptime) } })
-    }
-
-    /// Actions that put the outputs into their restored state at start (relays start low on the lines).
-    public mutating func start() -> [CoreAction] {
-        var actions: [CoreAction] = []
-        for output in [Output.load, .balancer] where relays[output] == true {
-            lastChange[output] = OutputChange(on: true, reason: "restored after restart", source: .startup, uptime: 0)
-            actions.append(.setRelay(output, true))
-            actions.append(.event(.relay(output: output, on: true, reason: "restored after restart", source: .startup)))
-        }
-        return actions
     }
 
     /// Data goes stale only after this many reads in a row failed too: under `--speed` (or a stalled thread) one
@@ -192,8 +186,14 @@ public struct ControllerCore: Sendable {
         if frozenShunt.update(shunt: raw.shunt, bmsCurrent: raw.bms?.current, band: settings.plausibilityCurrentBand) {
             (input.shunt, input.shuntError) = (nil, frozenShunt.reason)
         }
+        // A frozen BMS counts as unread too: its replies are not data, so it goes stale and the fail-safes act.
+        if frozenBMS.update(bms: raw.bms, shuntCurrent: raw.shunt?.current, band: settings.plausibilityCurrentBand) {
+            (input.bms, input.bmsError) = (nil, frozenBMS.reason)
+        }
         readShunt(input, &actions)
-        readBMS(raw, &actions)
+        readBMS(input, &actions)
+        checkPlausibility(raw, &actions)
+        packMOSFETs = input.bms == nil ? [] : raw.packMOSFETs
         if settings.loadPolicy == .juepi111, let shunt = input.shunt { resyncV111(shunt) }
         // The power average counts only while the shunt is read: a gap would read as zero power.
         if input.shunt != nil, energy.advanceAverage(seconds: input.seconds, slotSeconds: settings.powerAverageSlotSeconds) != nil {
@@ -261,13 +261,15 @@ public struct ControllerCore: Sendable {
             actions.append(.event(.alarm(alarm, active: false, text: alarm.sentence)))
         }
         activeBMSAlarms = now
-        if let pack = reading.pack, let shunt = input.shunt {
-            for change in plausibility.update(bms: (pack.voltage, reading.current ?? 0), shunt: (shunt.voltage, shunt.current),
-                                              uptime: input.uptime, settings: settings) {
-                alarmsRaised[change.alarm.rawValue] = change.active ? input.uptime : nil
-                actions.append(.event(.alarm(change.alarm, active: change.active,
-                                             text: "BMS and shunt disagree: \(change.detail)")))
-            }
+    }
+
+    /// BMS and shunt compared as they answered, frozen or not: the disagreement is what the alarm reports.
+    private mutating func checkPlausibility(_ raw: TickInput, _ actions: inout [CoreAction]) {
+        guard let reading = raw.bms, let pack = reading.pack, let shunt = raw.shunt else { return }
+        for change in plausibility.update(bms: (pack.voltage, reading.current ?? 0), shunt: (shunt.voltage, shunt.current),
+                                          uptime: raw.uptime, settings: settings) {
+            alarmsRaised[change.alarm.rawValue] = change.active ? raw.uptime : nil
+            actions.append(.event(.alarm(change.alarm, active: change.active, text: "BMS and shunt disagree: \(change.detail)")))
         }
     }
 

@@ -43,7 +43,9 @@ final class ControllerLoop: @unchecked Sendable {
         let startUptime = service.clock.uptime()
         _ = peripherals.maintain(uptime: startUptime, service: service)
         execute(core.start(), uptime: startUptime, service: service)
-        var nextTick = startUptime
+        // The first tick reads every input before any command is handled: nothing is switched on without data.
+        tick(at: startUptime, service: service)
+        var nextTick = startUptime + 1
         while service.isRunning {
             service.waitForWork(realSeconds: service.clock.realSeconds(until: nextTick))
             for pending in service.takeCommands() where pending.claim() { handle(pending, service: service) }
@@ -71,16 +73,28 @@ final class ControllerLoop: @unchecked Sendable {
         let seconds = lastTickUptime.map { uptime - $0 } ?? 0
         lastTickUptime = uptime
         if peripherals.maintain(uptime: uptime, service: service) { showFrame(uptime: uptime, service: service) }
+        relayLinesReported(uptime: uptime, service: service)
         let (shunt, shuntError) = peripherals.readShunt(service: service)
         let (bms, bmsError) = pollBMS(service: service)
         let actions = core.tick(TickInput(uptime: uptime, seconds: seconds, shunt: shunt, shuntError: shuntError,
-                                          bms: bms, bmsError: bmsError))
+                                          bms: bms, bmsError: bmsError, packMOSFETs: bank.packMOSFETs(at: uptime)))
         execute(actions, uptime: uptime, service: service)
         updateDisplay(uptime: uptime, service: service)
         service.countTick()
         let snapshot = makeSnapshot(uptime: uptime, service: service)
         service.publish(snapshot)
         persist(snapshot, service: service)
+    }
+
+    /// Relay lines the supervisor requested again (or lost): the core believes the level the line really has,
+    /// and the state is saved at once, so a restart never drives a line its last failed write left unknown.
+    private func relayLinesReported(uptime: Double, service: ControllerService) {
+        let reports = peripherals.takeRelayLineReports()
+        guard !reports.isEmpty else { return }
+        for (output, level) in reports.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            if let level { execute(core.relayLineRestored(output, on: level), uptime: uptime, service: service) } else { core.relayLineLost(output) }
+        }
+        service.store?.saveState(core.persistent)
     }
 
     private func pollBMS(service: ControllerService) -> (DalyReading?, String?) {
@@ -120,6 +134,7 @@ final class ControllerLoop: @unchecked Sendable {
                 let outcome = writeBMS(service: service) { client throws(DalyClientError) in
                     if output == .chargeMOS { try client.setChargeMOS(on) } else { try client.setDischargeMOS(on) }
                 }
+                if let commandID { core.mosfetWriteSettled(commandID: commandID, executed: outcome == .executed) }
                 let source = pending?.request.source ?? core.automaticMOSFETSource(output)
                 if outcome == .executed {
                     execute(core.mosfetConfirmed(output, on, source: source), uptime: uptime, service: service)
@@ -151,6 +166,9 @@ final class ControllerLoop: @unchecked Sendable {
         if case .pack(let id, let command) = request.command {
             guard let index = bank.index(of: id) else {
                 return finish(pending, .rejected("no pack '\(id)'"), uptime: uptime, service: service, accepted: false)
+            }
+            if let refusal = core.packCommandRefusal(command) {
+                return finish(pending, refusal, uptime: uptime, service: service, accepted: false)
             }
             service.emit(.command(id: request.id, summary: request.command.summary, source: request.source, status: .accepted,
                                   reason: nil), at: uptime)
@@ -213,7 +231,7 @@ final class ControllerLoop: @unchecked Sendable {
         return Snapshot(
             sequence: sequence, time: service.clock.date(at: uptime), uptime: uptime, simulated: service.simulated,
             loadPolicy: configuration.automation.loadPolicy, bms: core.lastBMS, bmsOK: core.bmsOnline == true,
-            bmsAge: core.lastBMSUptime.map { uptime - $0 }, bmsError: core.bmsOnline == true ? nil : lastBMSError,
+            bmsAge: core.lastBMSUptime.map { uptime - $0 }, bmsError: core.bmsOnline == true ? nil : core.frozenBMS.frozen ? core.frozenBMS.reason : lastBMSError,
             shunt: core.lastShunt.map(ShuntMeasurement.init), shuntOK: core.shuntOnline == true, shuntAge: core.lastShuntUptime.map { uptime - $0 },
             energy: core.energy, relays: core.relays, modes: core.modes, changes: core.lastChange,
             relaysAvailable: peripherals.relaysAvailable,

@@ -17,6 +17,9 @@ final class DeviceSupervisor {
     /// The relays whose last line write failed, with the error; re-requested every retry interval.
     private(set) var failedRelayLines: [Output: String] = [:]
     private var lastLineRetry = ContinuousClock.now
+    /// Relay lines requested again since the controller last asked, at the level the board drove (nil: the board
+    /// was lost, level unknown); the controller tells the core (``ControllerCore/relayLineRestored(_:on:)``).
+    private var relayLineReports: [Output: Bool?] = [:]
     /// Why the next shunt read is skipped: the chip was just set up again and has no conversion yet.
     private var shuntSettling: String?
 
@@ -164,7 +167,18 @@ final class DeviceSupervisor {
         return failure
     }
 
+    /// The relay lines requested again (or lost) since the last call, for the core.
+    func takeRelayLineReports() -> [Output: Bool?] {
+        defer { relayLineReports = [:] }
+        return relayLineReports
+    }
+
     private func relaysChanged(_ change: DeviceSlot<RelayBoard>.Change, uptime: Double, service: ControllerService) {
+        if case .failed = change {
+            relayLineReports = [.load: Bool?.none, .balancer: Bool?.none]
+        } else if let levels = relays?.device?.restoreLevels, change != .setUp {
+            relayLineReports = [.load: levels.load, .balancer: levels.balancer]
+        }
         switch change {
         case .setUp: break
         case .failed(let why), .setUpAgain(let why):
@@ -195,8 +209,10 @@ final class DeviceSupervisor {
         }
         for output in failedRelayLines.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             do {
-                if output == .load { try board.setLoad(board.restoreLevels.load) } else { try board.setBalancer(board.restoreLevels.balancer) }
+                let level = output == .load ? board.restoreLevels.load : board.restoreLevels.balancer
+                if output == .load { try board.setLoad(level) } else { try board.setBalancer(level) }
                 failedRelayLines[output] = nil
+                relayLineReports[output] = level
             } catch {
                 failedRelayLines[output] = error.description
             }

@@ -156,6 +156,11 @@ final class PackPoller {
         })
     }
 
+    /// Each pack's MOSFETs with fresh data, for a bank of several packs (a bank mode is enforced per pack).
+    func packMOSFETs(at uptime: Double) -> [MosfetStatus] {
+        packs.count > 1 ? packs.filter { isFresh($0, at: uptime) }.compactMap(\.reading?.mosfets) : []
+    }
+
     private func isFresh(_ pack: Pack, at uptime: Double) -> Bool {
         guard let last = pack.lastSuccess else { return false }
         return uptime - last <= staleAfter
