@@ -412,11 +412,6 @@ def test_soak(dalygate, tmp_path):
     check_no_chatter(tmp_path / "state" / "dalygate.sqlite", dwell=MIN_DWELL)
 
 
-@pytest.mark.xfail(strict=False, reason="open under #15: GET /api/v1/history at 50 requests/s grows glibc's heap by "
-                   "about 10 KiB/s without bound (mallinfo2 over 130 s: in use +0.5 MiB, free but not returnable +1.3 MiB, "
-                   "malloc_trim and a fixed mmap threshold do not help; heaptrack's live set stays flat), so the 10-minute "
-                   "soak's last gateway grew 6 MiB. The 3-minute soak passes or fails by chance since the event ring "
-                   "keeps 64 events instead of 2048 (that was the larger growth), hence not strict")
 def test_soak_rss_growth_is_bounded():
     """The last gateway's RSS, measured by test_soak with no SSE client and writes paused, after the warm-up and at
     the end (the last two thirds of the soak): at most RSS_GROWTH_KIB more."""
