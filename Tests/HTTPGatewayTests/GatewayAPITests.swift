@@ -106,7 +106,9 @@ struct GatewayAPITests {
         let sample = HistorySample(time: 60, packVoltage: 13.2567, packCurrent: nil, dalySOC: nil, shuntVoltage: nil, shuntCurrent: nil,
                                    power: -0.001, calculatedSOC: 50, cellMin: 3300, cellMax: 3312.34, temperatureMax: nil,
                                    load: true, balancer: false)
-        let text = String(decoding: ResponseJSON.bytes(HistoryPage.Sample(sample: sample)), as: UTF8.self)
+        var out = JSONBytes(capacity: 0)
+        HistoryJSON.write(sample, to: &out)
+        let text = String(decoding: out.bytes, as: UTF8.self)
         let row = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(row.count == 14, "\(text)")
         #expect(row["pack_current_a"] is NSNull && row["temperature_max_c"] is NSNull)

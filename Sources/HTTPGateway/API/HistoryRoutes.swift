@@ -48,9 +48,10 @@ struct HistoryRoutes {
         }
         // Never more than http.history_max_samples samples: a wide range gets a wider step.
         step = max(step, ((to - from) / Double(max(1, maxSamples - 1))).rounded(.up))
-        return ResponseJSON.response(HistoryPage(from: Date(timeIntervalSince1970: from).formatted(.iso8601),
-                                                 to: Date(timeIntervalSince1970: to).formatted(.iso8601), stepSeconds: step,
-                                                 samples: store.history(from: from, to: to, step: step).map(HistoryPage.Sample.init)))
+        // Written straight to bytes, not through JSONEncoder: see HistoryJSON (issue #15).
+        return .json(HistoryJSON.page(from: Date(timeIntervalSince1970: from).formatted(.iso8601),
+                                      to: Date(timeIntervalSince1970: to).formatted(.iso8601), stepSeconds: step,
+                                      samples: store.history(from: from, to: to, step: step)))
     }
 
     /// A time or step: decimal seconds, or (for times) an ISO 8601 time; 400 for anything else.
