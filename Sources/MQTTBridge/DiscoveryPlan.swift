@@ -1,3 +1,4 @@
+import DalyProtocol
 import Foundation
 
 /// Which discovery messages to send, and when: each device's document once its shape is known (a document without
@@ -131,10 +132,13 @@ struct DiscoveryPlan {
         let keys = legacy.filter { $0.value.node == id && $0.value.uniqueID != nil }
             .compactMap { $0.key.split(separator: "/").dropLast().last }
         guard !keys.isEmpty else { return nil }
-        let highest = { (name: String) in
-            keys.compactMap { key in key.hasPrefix(name) ? Int(key.dropFirst(name.count)) : nil }.max() ?? 0
+        // Only numbers a Daly board can have: anyone may retain a config under these topics, and a `cell_2000000000`
+        // would otherwise become a document of two billion components.
+        let highest = { (name: String, range: ClosedRange<Int>) in
+            keys.compactMap { key in key.hasPrefix(name) ? Int(key.dropFirst(name.count)) : nil }.filter(range.contains).max() ?? 0
         }
-        return DeviceShape(cells: highest("cell_"), temperatureSensors: highest("temperature_"))
+        return DeviceShape(cells: highest("cell_", StatusInfo.cellRange),
+                           temperatureSensors: highest("temperature_", StatusInfo.sensorRange))
     }
 
     /// Whether a device's document may go out: once its shape is known, or, `late` (after the grace), if the broker

@@ -77,7 +77,9 @@ final class MosquittoClient: @unchecked Sendable {
         address = try BrokerAddress(parsing: settings.url)
         self.settings = settings
         self.deliver = deliver
-        wholePayloadPrefix = settings.discoveryPrefix + "device/"
+        // Only this gateway's device documents (`<node>` and `<node>_<pack>`) are read whole; other integrations'
+        // on the same broker are cut at 4 KiB like every other message.
+        wholePayloadPrefix = settings.discoveryPrefix + "device/" + MQTTSettings.topicSafe(settings.clientID)
         protocolVersion = Atomic(Int32(settings.protocolVersion))
         guard let handle = mosquitto_new(settings.clientID, true, nil) else { throw MQTTBridgeError("libmosquitto: cannot create a client") }
         self.handle = handle

@@ -100,9 +100,13 @@ public final class OwnedThread: Sendable {
 
     /// Blocks the calling thread until the body has returned. Idempotent, and safe from several threads at once:
     /// one of them reaps the thread, every one of them returns only once the body has returned. Not after `detach()`.
-    /// From the thread itself (its body stopping its own worker) it returns at once: waiting would never end.
+    /// From the thread itself (its body stopping its own worker) it returns at once: waiting would never end, and the
+    /// thread is detached so that it is reaped when it ends, unless another thread reaps it first.
     public func join() {
-        guard pthread_equal(pthread_self(), handle) == 0 else { return }
+        guard pthread_equal(pthread_self(), handle) == 0 else {
+            detach()
+            return
+        }
         if !reap() { ending.wait() }
     }
 

@@ -65,4 +65,42 @@ struct RelayReplugTests {
         #expect(await service.submit(.setMode(.load, .on, holdSeconds: nil), source: .http).0 == .executed)
         #expect(second.outputLevel(settings.lines.load))
     }
+
+    @Test("a line retry that cannot take the lines again lets both go: the working relay's level is unknown, saved OFF")
+    func failedRetryMarksBothLinesUnknown() async throws {
+        var settings = SimulatedHardwareSet.Settings()
+        settings.speed = 50
+        let hardware = try SimulatedHardwareSet(settings: settings)
+        defer { hardware.stop() }
+        var configuration = GatewayConfiguration()
+        configuration.state.writeIntervalSeconds = 0.2
+        var devices = try hardware.devices(client: DalyClientConfiguration(timeout: .milliseconds(40)),
+                                           shunt: configuration.shunt.driverConfiguration)
+        let chip = hardware.peripherals.gpio
+        let lines = settings.lines
+        devices.relays = DeviceSlot("relays", retryInterval: .milliseconds(100)) { RelayBoard(chip: chip, lines: lines) }
+        let store = try StateStore(directory: StateStoreTests.temporaryDirectory())
+        let service = try ControllerService(configuration: configuration, devices: devices, clock: ScaledClock(speed: 50),
+                                            store: store, simulated: true, logger: Logger(label: "test"))
+        hardware.start()
+        try service.start()
+        defer { service.stop() }
+        #expect(await service.submit(.setMode(.load, .on, holdSeconds: nil), source: .http).0 == .executed)
+        #expect(await service.submit(.setMode(.balancer, .off, holdSeconds: nil), source: .http).0 == .executed)
+        let saved = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < saved, (try? store.loadState())??.relays[.load] != true {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect((try store.loadState())?.relays[.load] == true)
+        // The balancer's line dies: its write fails, and every retry fails to take the lines again (the load's too).
+        chip.setFault(lines.balancer, .dead)
+        let (outcome, _) = await service.submit(.setMode(.balancer, .on, holdSeconds: nil), source: .http)
+        guard case .unavailable = outcome else { Issue.record("the dead line took the write: \(outcome)"); return }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, (try? store.loadState())??.relays[.load] != false {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(chip.consumer(of: lines.load) == nil, "the retry did not let the lines go")
+        #expect((try store.loadState())?.relays[.load] == false, "a load line let go is saved ON: a restart would switch it on")
+    }
 }

@@ -137,7 +137,10 @@ def check_snapshot(state, problems):
     pack = bms["pack"]["voltage_v"]
     if abs(pack - sum(cells) / 1000) > 0.2:
         problems.append(f"pack {pack} V disagrees with cells {cells}")
-    if abs(bms["cells"]["max_mv"] - max(cells)) > 10 or abs(bms["cells"]["min_mv"] - min(cells)) > 10:
+    # 0x90-0x93 and the 0x95 cell frames are separate replies, a few hundred ms apart: SPEED times that in simulated
+    # time, over which a cell near the top of its charge rises by tens of mV. The bound catches a wrong cell or unit.
+    spread = 10 + SPEED * 0.3 * 1.0
+    if abs(bms["cells"]["max_mv"] - max(cells)) > spread or abs(bms["cells"]["min_mv"] - min(cells)) > spread:
         problems.append(f"min/max {bms['cells']['min_mv']}/{bms['cells']['max_mv']} disagree with cells {cells}")
     if not 0 <= bms["pack"]["soc_pct"] <= 100:
         problems.append(f"SOC {bms['pack']['soc_pct']}")
@@ -342,7 +345,9 @@ def test_soak(dalygate, tmp_path):
         allowance = WRITE_INTERVAL * SPEED * (abs(live["energy"]["power_w"]) * 1.5 + 2) / 3600 + 0.01
         if abs(saved["energy"]["ws"] / 3600 - live["energy"]["wh"]) > allowance:
             problems.append(f"kill -9 lost energy: live {live['energy']['wh']} Wh, saved {saved['energy']['ws'] / 3600:.3f} Wh")
-        if saved["energy"]["maxWs"] / 3600 < live["energy"]["max_wh"] - 0.01:
+        # The learned capacity rises with the stored energy while it charges past it (EnergyCounter), so it may lag
+        # by what flowed in one write interval, as the energy does, and never by more.
+        if saved["energy"]["maxWs"] / 3600 < live["energy"]["max_wh"] - allowance:
             problems.append(f"kill -9 lost capacity: live {live['energy']['max_wh']} Wh, saved {saved['energy']['maxWs'] / 3600}")
         live_modes = {name: output["mode"] for name, output in live["outputs"].items()}
         if pairs(saved["modes"]) != live_modes:

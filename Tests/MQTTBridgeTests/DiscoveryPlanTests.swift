@@ -116,6 +116,15 @@ struct DiscoveryPlanTests {
         #expect(plan.messages([(gateway, false)], force: true).isEmpty)
     }
 
+    @Test("a retained config anyone published with a cell or sensor number no Daly board has does not size the document")
+    func legacyShapeIgnoresImpossibleNumbers() {
+        var plan = Self.plan()
+        for key in ["cell_4", "cell_2000000000", "cell_9223372036854775807", "cell_49", "temperature_2", "temperature_17", "cell_-3"] {
+            plan.note(legacy: "homeassistant/sensor/dalygate/\(key)/config", payload: Self.old("x"), retained: true)
+        }
+        #expect(plan.legacyShape("dalygate") == DeviceShape(cells: 4, temperatureSensors: 2))
+    }
+
     @Test("a device known only from old per-entity configs is offered after the grace with at least their cells, all handed over, none deleted")
     func legacyGivesTheShape() {
         var plan = Self.plan()

@@ -203,8 +203,8 @@ final class DeviceSupervisor {
             try board.requestLines()
         } catch {
             // The lines are let go and cannot be taken again: the board is failed until a retry sets it up.
-            slot.markFailed(error.description)
-            service.logger.warning("relays: \(error.description) (requested again every \(Self.retryText(slot)))")
+            // Both lines were let go: the core hears they are unknown (saved OFF), as for any failed board.
+            if let change = slot.markFailed(error.description) { relaysChanged(change, uptime: uptime, service: service) }
             return
         }
         for output in failedRelayLines.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
