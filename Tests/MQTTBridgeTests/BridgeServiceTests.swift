@@ -38,9 +38,11 @@ struct BridgeServiceTests {
             }
         }
 
-        /// SIGTERM, then up to 5 s for it to go (waitUntilExit can hang when called from a task).
+        /// SIGKILL, then up to 5 s for it to go (waitUntilExit can hang when called from a task). Not SIGTERM: the
+        /// broker inherits this process's signal mask, in which swift-service-lifecycle's tests block SIGTERM, so a
+        /// SIGTERM left it running after the tests (orphan brokers on the machine).
         func stop() {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             let deadline = ContinuousClock.now.advanced(by: .seconds(5))
             while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
         }
