@@ -21,26 +21,35 @@ struct RelayReplugTests {
         }
     }
 
+    /// A controller at speed 50 over the simulated hardware, its relay board made by `board` from the simulated chip
+    /// on a 100 ms retry schedule, its state saved every 0.2 s into `store`; started, with the hardware.
+    static func controller(_ hardware: SimulatedHardwareSet, store: StateStore,
+                           board: @escaping (SimulatedGPIOChip) -> RelayBoard) throws -> ControllerService {
+        var configuration = GatewayConfiguration()
+        configuration.state.writeIntervalSeconds = 0.2
+        var devices = try hardware.devices(client: DalyClientConfiguration(timeout: .milliseconds(40)),
+                                           shunt: configuration.shunt.driverConfiguration)
+        let chip = hardware.peripherals.gpio
+        devices.relays = DeviceSlot("relays", retryInterval: .milliseconds(100)) { board(chip) }
+        let service = try ControllerService(configuration: configuration, devices: devices, clock: ScaledClock(speed: 50),
+                                            store: store, simulated: true, logger: Logger(label: "test"))
+        hardware.start()
+        try service.start()
+        return service
+    }
+
     @Test("the controller remakes the relay board on the replugged chip: the balancer kept ON, the failed load OFF")
     func boardIsRemadeOnTheReplugedChip() async throws {
         var settings = SimulatedHardwareSet.Settings()
         settings.speed = 50
         let hardware = try SimulatedHardwareSet(settings: settings)
         defer { hardware.stop() }
-        var configuration = GatewayConfiguration()
-        configuration.state.writeIntervalSeconds = 0.2
-        var devices = try hardware.devices(client: DalyClientConfiguration(timeout: .milliseconds(40)),
-                                           shunt: configuration.shunt.driverConfiguration)
         let first = hardware.peripherals.gpio
         let plugged = Plug(first)
         let lines = settings.lines
-        let relays = DeviceSlot("relays", retryInterval: .milliseconds(100)) { RelayBoard(chip: plugged.chip, lines: lines) }
-        devices.relays = relays
-        let service = try ControllerService(configuration: configuration, devices: devices, clock: ScaledClock(speed: 50),
-                                            store: try StateStore(directory: StateStoreTests.temporaryDirectory()),
-                                            simulated: true, logger: Logger(label: "test"))
-        hardware.start()
-        try service.start()
+        let service = try Self.controller(hardware, store: try StateStore(directory: StateStoreTests.temporaryDirectory())) { _ in
+            RelayBoard(chip: plugged.chip, lines: lines)
+        }
         defer { service.stop() }
         // Forced modes, so that the automation switches neither relay by itself.
         #expect(await service.submit(.setMode(.load, .off, holdSeconds: nil), source: .http).0 == .executed)
@@ -72,18 +81,10 @@ struct RelayReplugTests {
         settings.speed = 50
         let hardware = try SimulatedHardwareSet(settings: settings)
         defer { hardware.stop() }
-        var configuration = GatewayConfiguration()
-        configuration.state.writeIntervalSeconds = 0.2
-        var devices = try hardware.devices(client: DalyClientConfiguration(timeout: .milliseconds(40)),
-                                           shunt: configuration.shunt.driverConfiguration)
         let chip = hardware.peripherals.gpio
         let lines = settings.lines
-        devices.relays = DeviceSlot("relays", retryInterval: .milliseconds(100)) { RelayBoard(chip: chip, lines: lines) }
         let store = try StateStore(directory: StateStoreTests.temporaryDirectory())
-        let service = try ControllerService(configuration: configuration, devices: devices, clock: ScaledClock(speed: 50),
-                                            store: store, simulated: true, logger: Logger(label: "test"))
-        hardware.start()
-        try service.start()
+        let service = try Self.controller(hardware, store: store) { chip in RelayBoard(chip: chip, lines: lines) }
         defer { service.stop() }
         #expect(await service.submit(.setMode(.load, .on, holdSeconds: nil), source: .http).0 == .executed)
         #expect(await service.submit(.setMode(.balancer, .off, holdSeconds: nil), source: .http).0 == .executed)
