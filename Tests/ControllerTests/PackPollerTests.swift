@@ -104,7 +104,8 @@ struct PackPollerTests {
         _ = rig.poller.poll(at: 0)
         #expect(rig.poller.execute(.mosfet(.chargeMOS, on: false), pack: 1) == .executed)
         #expect(rig.ports.map { $0.withState(\.chargeMOS) } == [true, false, true])
-        #expect(rig.poller.write(pack: nil) { client throws(DalyClientError) in try client.setDischargeMOS(false) } == .executed)
+        let all = rig.poller.write(pack: nil) { client throws(DalyClientError) in try client.setDischargeMOS(false) }
+        #expect(all.outcome == .executed && all.tookIt == [0, 1, 2])
         #expect(rig.ports.map { $0.withState(\.dischargeMOS) } == [false, false, false])
         rig.kill(3)
         guard case .unavailable(let why) = rig.poller.execute(.soc(percent: 80), pack: 2) else {
@@ -112,6 +113,14 @@ struct PackPollerTests {
             return
         }
         #expect(why.hasPrefix("pack3: "))
+        // A bank write some packs took says which did.
+        let some = rig.poller.write(pack: nil) { client throws(DalyClientError) in try client.setDischargeMOS(true) }
+        #expect(some.tookIt == [0, 1])
+        guard case .unavailable(let partly) = some.outcome else {
+            Issue.record("a bank write a sleeping pack missed must fail")
+            return
+        }
+        #expect(partly.hasPrefix("partly executed: pack1, pack2 took it; pack3: "), "\(partly)")
     }
 
     @Test("a bank of one is its BMS: no pack events, the BMS's own error")

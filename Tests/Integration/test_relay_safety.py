@@ -115,3 +115,16 @@ def test_a_bank_mosfet_mode_holds_on_every_pack(gateway):
     assert g.put("/api/v1/packs/pack2/mosfets/charge", {"on": False})[0] == 200
     assert g.put("/api/v1/bms/mosfets/charge", {"mode": "auto"})[0] == 200
     assert wait_for(lambda: g.put("/api/v1/packs/pack2/mosfets/charge", {"on": True})[0] == 200, 20)
+
+
+def test_a_bank_mosfet_mode_that_some_packs_took_is_kept_and_the_answer_says_which(gateway):
+    """Pack 2 is dead: a bank mode off reaches pack 1 only. The answer is 503 naming both (pack 1 took it), and the
+    mode stays off, so it is enforced on pack 2 when it answers, instead of being put back with pack 1 left off."""
+    config = TWO_PACKS + "  device_faults: [\"bms2:dead@20\"]\nautomation:\n  require_all_packs: false\n"
+    g = gateway(config=config)
+    assert wait_for(lambda: g.state()["packs_online"] == 1 and g.state()["bms_ok"], 60), g.output()
+    status, _, body = g.put("/api/v1/bms/mosfets/charge", {"mode": "off"})
+    assert status == 503 and "partly executed: pack1 took it" in body["detail"] and "pack2" in body["detail"], body
+    state = g.state()
+    assert state["outputs"]["charge_mos"]["mode"] == "off", state["outputs"]["charge_mos"]
+    assert wait_for(lambda: not g.state()["packs"][0]["reading"]["mosfets"]["charge"], 20)

@@ -110,8 +110,10 @@ extension ControllerCore {
         return .unavailable("no data yet: the \(output.label) is not switched on before the inputs were first read")
     }
 
-    /// A bank MOSFET mode command's write was answered: a failed one puts the mode back, so the command changes
-    /// nothing and the enforcement does not carry it out later by itself.
+    /// A bank MOSFET mode command's write was answered (`executed`: at least one pack took it). One that no pack took
+    /// puts the mode back, so the command changes nothing and the enforcement does not carry it out later by itself;
+    /// one that some packs took keeps the mode, which is enforced on the others as they answer (their MOSFETs would
+    /// otherwise stay as the command left them, with nothing to say so).
     public mutating func mosfetWriteSettled(commandID: UInt64, executed: Bool) {
         guard let (output, mode) = modeBeforeWrite.removeValue(forKey: commandID), !executed else { return }
         modes[output] = mode

@@ -131,10 +131,12 @@ final class ControllerLoop: @unchecked Sendable {
                     core.relayWriteFailed(output, on)
                 }
             case .setMOSFET(let output, let on, let commandID):
-                let outcome = writeBMS(service: service) { client throws(DalyClientError) in
+                let (outcome, tookIt) = writeBMS(service: service) { client throws(DalyClientError) in
                     if output == .chargeMOS { try client.setChargeMOS(on) } else { try client.setDischargeMOS(on) }
                 }
-                if let commandID { core.mosfetWriteSettled(commandID: commandID, executed: outcome == .executed) }
+                // A mode some packs took stays: it is enforced on the others as they answer. Only a write no pack
+                // took puts the mode back.
+                if let commandID { core.mosfetWriteSettled(commandID: commandID, executed: !tookIt.isEmpty) }
                 let source = pending?.request.source ?? core.automaticMOSFETSource(output)
                 if outcome == .executed {
                     execute(core.mosfetConfirmed(output, on, source: source), uptime: uptime, service: service)
@@ -143,7 +145,7 @@ final class ControllerLoop: @unchecked Sendable {
                 }
                 if let pending, commandID != nil { finish(pending, outcome, uptime: uptime, service: service) }
             case .setBMSSOC(let percent, let commandID):
-                let outcome = writeBMS(service: service) { client throws(DalyClientError) in try client.setSOC(percent: percent) }
+                let outcome = writeBMS(service: service) { client throws(DalyClientError) in try client.setSOC(percent: percent) }.outcome
                 if outcome == .executed { core.bmsSOCConfirmed(percent) }
                 if let pending, commandID != nil {
                     finish(pending, outcome, uptime: uptime, service: service)
@@ -156,7 +158,7 @@ final class ControllerLoop: @unchecked Sendable {
         return failed
     }
 
-    private func writeBMS(service: ControllerService, _ body: (DalyClient) throws(DalyClientError) -> Void) -> CommandOutcome {
+    private func writeBMS(service: ControllerService, _ body: (DalyClient) throws(DalyClientError) -> Void) -> (outcome: CommandOutcome, tookIt: [Int]) {
         bank.write(pack: nil, body)
     }
 

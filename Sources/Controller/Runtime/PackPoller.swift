@@ -197,18 +197,28 @@ final class PackPoller {
     func index(of id: String) -> Int? { packs.firstIndex { $0.settings.id == id } }
 
     /// Runs a write on one pack's client (`pack`), or on every pack's in turn (nil): executed only if all confirm.
-    func write(pack: Int?, _ body: (DalyClient) throws(DalyClientError) -> Void) -> CommandOutcome {
+    /// `tookIt`: the packs that took the write. A bank-wide write that some packs took and others did not is
+    /// unavailable, and says which did ("partly executed: pack1 took it; pack2: no reply").
+    func write(pack: Int?, _ body: (DalyClient) throws(DalyClientError) -> Void) -> (outcome: CommandOutcome, tookIt: [Int]) {
         let targets = pack.map { [$0] } ?? Array(packs.indices)
         var failures: [String] = []
+        var tookIt: [Int] = []
         for index in targets {
             let owner = owners.first { $0.packs.contains(index) }
             guard let client = owner?.client(forPack: index) else {
                 failures.append(prefix(index, owner?.openError ?? "BMS port not open"))
                 continue
             }
-            do { try body(client) } catch { failures.append(prefix(index, error.description)) }
+            do {
+                try body(client)
+                tookIt.append(index)
+            } catch {
+                failures.append(prefix(index, error.description))
+            }
         }
-        return failures.isEmpty ? .executed : .unavailable(failures.joined(separator: "; "))
+        guard !failures.isEmpty else { return (.executed, tookIt) }
+        let took = tookIt.isEmpty ? "" : "partly executed: \(tookIt.map { packs[$0].settings.id }.joined(separator: ", ")) took it; "
+        return (.unavailable(took + failures.joined(separator: "; ")), tookIt)
     }
 
     /// "pack2: why" in a bank of several packs; just "why" for one pack (today's message).
@@ -237,10 +247,10 @@ extension PackPoller {
             }
             return write(pack: index) { client throws(DalyClientError) in
                 if output == .chargeMOS { try client.setChargeMOS(on) } else { try client.setDischargeMOS(on) }
-            }
+            }.outcome
         case .soc(let percent):
             guard ControlCommand.isSettableSOC(percent) else { return .rejected(ControlCommand.socOutOfRange) }
-            return write(pack: index) { client throws(DalyClientError) in try client.setSOC(percent: percent) }
+            return write(pack: index) { client throws(DalyClientError) in try client.setSOC(percent: percent) }.outcome
         }
     }
 
