@@ -14,9 +14,9 @@ func accessHandler(
     let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
     guard let existing = requestContext.pointee else {
         let context = RequestContext()
-        context.repeatedHeader = HTTPServer.repeatedSingleHeader(connection)
+        (context.headers, context.repeatedHeader) = HTTPServer.headers(connection)
         // A declared body larger than the limit is refused before it is read.
-        if context.repeatedHeader == nil, let length = MHD_lookup_connection_value(connection, gw_header_kind(), "Content-Length").flatMap({ Int(String(cString: $0)) }),
+        if context.repeatedHeader == nil, let length = context.headers["content-length"].flatMap({ Int($0) }),
            length > server.maxBodyBytes {
             context.tooLarge = true
         }
@@ -113,6 +113,8 @@ func sseFree(cls: UnsafeMutableRawPointer?) {
 final class RequestContext: @unchecked Sendable {
     var body: [UInt8] = []
     var tooLarge = false
+    /// The request's headers, read once when its head arrived.
+    var headers: [String: String] = [:]
     /// A header the request carries twice though it may carry it once (``HTTPServer/singleHeaders``): refused, unread.
     var repeatedHeader: String?
     private let finished = Mutex<(response: HTTPResponse?, awaitingSend: Bool)>((nil, false))

@@ -139,7 +139,7 @@ public final class HTTPServer: Sendable {
             return queue(refusal, on: connection)
         }
         let (path, query) = Self.split(url, connection: connection)
-        let request = HTTPRequest(method: method, path: path, query: query, headers: Self.values(connection, kind: gw_header_kind()),
+        let request = HTTPRequest(method: method, path: path, query: query, headers: context.headers,
                                   body: context.body, clientAddress: Self.clientAddress(connection), bodyTooLarge: context.tooLarge)
         let response = application.respond(to: request)
         switch response.body {
@@ -258,10 +258,12 @@ public final class HTTPServer: Sendable {
     /// checks here would see only one Host, Origin or token.
     static let singleHeaders: Set = ["host", "content-length", "transfer-encoding", "content-type", "origin", "authorization"]
 
-    /// The first header of ``singleHeaders`` the request carries more than once, if any.
-    static func repeatedSingleHeader(_ connection: OpaquePointer) -> String? {
-        let name = collect(connection, kind: gw_header_kind()).repeated.intersection(singleHeaders).sorted().first
-        return name.map { $0.split(separator: "-").map(\.capitalized).joined(separator: "-") }
+    /// The request's headers (lower-case names, the last value of a repeated one), read once when its head is
+    /// complete, and the first header of ``singleHeaders`` it carries more than once, if any.
+    static func headers(_ connection: OpaquePointer) -> (values: [String: String], repeatedSingle: String?) {
+        let collector = collect(connection, kind: gw_header_kind())
+        let name = collector.repeated.intersection(singleHeaders).sorted().first
+        return (collector.values, name.map { $0.split(separator: "-").map(\.capitalized).joined(separator: "-") })
     }
 
     private static func collect(_ connection: OpaquePointer, kind: MHD_ValueKind) -> ValueCollector {
