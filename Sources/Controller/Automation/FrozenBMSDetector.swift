@@ -25,11 +25,7 @@ public struct FrozenBMSDetector: Equatable, Sendable {
         }
     }
 
-    var repeated: Measurements?
-    var identicalPolls = 0
-    /// The shunt current farthest from the BMS's during the run of identical polls.
-    var widestShuntGap = 0.0
-    var farthestShuntCurrent: Double?
+    var run = UnchangedRun<Measurements>()
     var lastHeartbeat: UInt8?
     /// The heartbeat has advanced at least once: this unit counts it.
     var heartbeatCounts = false
@@ -48,30 +44,20 @@ public struct FrozenBMSDetector: Equatable, Sendable {
         if beat { heartbeatCounts = true }
         pollsWithoutBeat = beat ? 0 : pollsWithoutBeat + 1
         lastHeartbeat = heartbeat ?? lastHeartbeat
-        if measured == repeated {
-            identicalPolls += 1
-        } else {
-            repeated = measured
-            identicalPolls = 1
-            (widestShuntGap, farthestShuntCurrent, frozen) = (0, nil, false)
-        }
-        if let shuntCurrent, let current = bms.current, abs(shuntCurrent - current) > widestShuntGap {
-            widestShuntGap = abs(shuntCurrent - current)
-            farthestShuntCurrent = shuntCurrent
-        }
-        if identicalPolls >= Self.pollsToFreeze, widestShuntGap > band
-            || (heartbeatCounts && pollsWithoutBeat >= Self.pollsToFreeze) { frozen = true }
+        if run.feed(measured, current: bms.current, otherCurrent: shuntCurrent) { frozen = false }
+        if run.contradicted(after: Self.pollsToFreeze, band: band)
+            || (run.length >= Self.pollsToFreeze && heartbeatCounts && pollsWithoutBeat >= Self.pollsToFreeze) { frozen = true }
         return frozen
     }
 
     /// Why the BMS's readings are not trusted, for its status event and the fail-safe's reason.
     public var reason: String {
-        let bms = repeated?.pack.map { "\(RelayRules.format($0.voltage, 1)) V, \(RelayRules.format($0.current, 1)) A" } ?? "?"
-        let because = if let shunt = farthestShuntCurrent, widestShuntGap > 0 {
+        let bms = run.reading?.pack.map { "\(RelayRules.format($0.voltage, 1)) V, \(RelayRules.format($0.current, 1)) A" } ?? "?"
+        let because = if let shunt = run.farthestOtherCurrent, run.widestGap > 0 {
             " while the shunt measured \(RelayRules.format(shunt, 2)) A"
         } else {
             " and its heartbeat stood still"
         }
-        return "BMS readings frozen: \(bms) and every cell unchanged for \(identicalPolls) polls" + because
+        return "BMS readings frozen: \(bms) and every cell unchanged for \(run.length) polls" + because
     }
 }

@@ -9,11 +9,7 @@ public struct FrozenShuntDetector: Equatable, Sendable {
     /// Identical reads in a row (one per tick, so about this many seconds) before the shunt counts as frozen.
     public static let readsToFreeze = 30
 
-    var repeated: ShuntReading?
-    var identicalReads = 0
-    /// The BMS current farthest from the repeated reading's current during the run of identical reads.
-    var widestBMSGap = 0.0
-    var farthestBMSCurrent: Double?
+    var run = UnchangedRun<ShuntReading>()
     public private(set) var frozen = false
 
     public init() {}
@@ -21,27 +17,15 @@ public struct FrozenShuntDetector: Equatable, Sendable {
     /// Feeds one tick's shunt reading and the BMS current of the same tick; true while the shunt counts as frozen.
     public mutating func update(shunt: ShuntReading?, bmsCurrent: Double?, band: Double) -> Bool {
         guard let shunt else { return frozen }
-        if shunt == repeated {
-            identicalReads += 1
-        } else {
-            repeated = shunt
-            identicalReads = 1
-            widestBMSGap = 0
-            farthestBMSCurrent = nil
-            frozen = false
-        }
-        if let bmsCurrent, abs(bmsCurrent - shunt.current) > widestBMSGap {
-            widestBMSGap = abs(bmsCurrent - shunt.current)
-            farthestBMSCurrent = bmsCurrent
-        }
-        if identicalReads >= Self.readsToFreeze, widestBMSGap > band { frozen = true }
+        if run.feed(shunt, current: shunt.current, otherCurrent: bmsCurrent) { frozen = false }
+        if run.contradicted(after: Self.readsToFreeze, band: band) { frozen = true }
         return frozen
     }
 
     /// Why the shunt is not trusted, for its status event and the fail-safe's reason.
     public var reason: String {
-        let shunt = repeated.map { "\(RelayRules.format($0.voltage, 3)) V, \(RelayRules.format($0.current, 2)) A" } ?? "?"
-        let bms = farthestBMSCurrent.map { RelayRules.format($0, 2) } ?? "?"
-        return "INA226 readings frozen: \(shunt) unchanged for \(identicalReads) reads while the BMS measured \(bms) A"
+        let shunt = run.reading.map { "\(RelayRules.format($0.voltage, 3)) V, \(RelayRules.format($0.current, 2)) A" } ?? "?"
+        let bms = run.farthestOtherCurrent.map { RelayRules.format($0, 2) } ?? "?"
+        return "INA226 readings frozen: \(shunt) unchanged for \(run.length) reads while the BMS measured \(bms) A"
     }
 }
