@@ -4,7 +4,8 @@
 - GET /api/v1/state against nginx serving the same bytes as a static file (wrk, same threads, connections, duration).
   Three runs each, alternated (ours, nginx, ours, ...), median and range; both servers' response head sizes.
 - SSE fan-out by `DalyBench sse` (Swift, epoll, a thread per core): delivered events against the events published,
-  the server's drop counter, latency from publication to arrival, and server RSS per connected client.
+  the server's drop counter, latency from publication to arrival, and server RSS per connected client; each row
+  beside the floor, `DalyBench sse-limit`, a server that does nothing but one send per client per event.
 """
 import json
 import resource
@@ -83,39 +84,74 @@ def start_gateway(work, name, extra_config=""):
     return server, port
 
 
+def measure_sse(server, port, clients, seconds):
+    """`DalyBench sse` against a running server: its JSON line, plus the server's RSS before and at its peak while the
+    clients were connected, and its CPU seconds between the window's opening and closing."""
+    before = rss_kib(server.pid)
+    bench = subprocess.Popen([str(BENCH), "sse", "--url", f"http://127.0.0.1:{port}/api/v1/events", "--clients",
+                              str(clients), "--seconds", str(seconds)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    # The server's CPU seconds when DalyBench opens and closes its window (it says so on stderr).
+    window_cpu = {}
+
+    def follow_stderr():
+        for line in bench.stderr:
+            if line.startswith("window "):
+                window_cpu[line.split()[1]] = cpu_seconds(server.pid)
+            else:
+                sys.stderr.write(line)
+
+    follower = threading.Thread(target=follow_stderr, daemon=True)
+    follower.start()
+    peak = before
+    while bench.poll() is None:
+        peak = max(peak, rss_kib(server.pid))
+        time.sleep(0.2)
+    follower.join(timeout=10)
+    result = json.loads(bench.stdout.read().strip().splitlines()[-1])
+    result["rss_before_kib"], result["rss_peak_kib"] = before, peak
+    result["server_cpu_s"] = window_cpu["closed"] - window_cpu["open"] if len(window_cpu) == 2 else None
+    return result
+
+
 def sse_row(work, clients, seconds):
-    """A fresh gateway, `DalyBench sse` against it, and the gateway's RSS before and while the clients are connected."""
+    """A fresh gateway and `DalyBench sse` against it; returns the result and the gateway's state document (the
+    payload the floor server sends) and its event rate."""
     server, port = start_gateway(work, f"sse-{clients}")
     try:
         time.sleep(3)
-        before = rss_kib(server.pid)
-        bench = subprocess.Popen([str(BENCH), "sse", "--url", f"http://127.0.0.1:{port}/api/v1/events", "--clients",
-                                  str(clients), "--seconds", str(seconds)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True)
-        # The server's CPU seconds when DalyBench opens and closes its window (it says so on stderr).
-        window_cpu = {}
-
-        def follow_stderr():
-            for line in bench.stderr:
-                if line.startswith("window "):
-                    window_cpu[line.split()[1]] = cpu_seconds(server.pid)
-                else:
-                    sys.stderr.write(line)
-
-        follower = threading.Thread(target=follow_stderr, daemon=True)
-        follower.start()
-        peak = before
-        while bench.poll() is None:
-            peak = max(peak, rss_kib(server.pid))
-            time.sleep(0.2)
-        follower.join(timeout=10)
-        result = json.loads(bench.stdout.read().strip().splitlines()[-1])
-        result["rss_before_kib"], result["rss_peak_kib"] = before, peak
-        result["server_cpu_s"] = window_cpu["closed"] - window_cpu["open"] if len(window_cpu) == 2 else None
-        return result
+        state = wait_http(f"http://127.0.0.1:{port}/api/v1/state")
+        return measure_sse(server, port, clients, seconds), state
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+
+
+def floor_row(work, clients, seconds, payload, events_per_second):
+    """`DalyBench sse-limit` (one send per client per event, nothing else) with the gateway's state document as its
+    payload, at the gateway's event rate, and `DalyBench sse` against it."""
+    port = free_port()
+    (work / "payload.json").write_bytes(payload)
+    interval_ms = max(1, round(1000 / max(events_per_second, 0.1)))
+    raise_limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
+    server = subprocess.Popen([str(BENCH), "sse-limit", "--port", str(port), "--payload-file", str(work / "payload.json"),
+                               "--interval-ms", str(interval_ms)], stderr=subprocess.DEVNULL, preexec_fn=raise_limit)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/metrics")
+        time.sleep(1)
+        return measure_sse(server, port, clients, seconds)
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+
+
+def sse_cells(r):
+    """The table cells of one `measure_sse` result."""
+    delivered = 100 * r["events_received"] / r["events_expected"] if r["events_expected"] else float("nan")
+    per_client = (r["rss_peak_kib"] - r["rss_before_kib"]) / r["connected"] if r["connected"] else float("nan")
+    cpu = f"{r['server_cpu_s'] * 1e6 / r['events_received']:.1f}" if r["server_cpu_s"] and r["events_received"] else "n/a"
+    return (f"{r['connected']} | {r['events_published']} | {delivered:.2f} | {r['dropped']} | {r['p50_ms']} | {r['p99_ms']}"
+            f" | {per_client:.1f} | {cpu}")
 
 
 def median_range(values):
@@ -168,25 +204,33 @@ http {{ access_log off; default_type application/json; keepalive_requests 100000
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
-    print("## SSE fan-out: every event to every client\n")
+    print("## SSE fan-out: every event to every client, beside a server that only sends\n")
     print(f"`DalyBench sse` (Swift, epoll, {os.cpu_count()} threads, sources spread over 127.0.0.2-251) on the same"
-          f" {os.cpu_count()} cores as the server, a fresh gateway (`--speed 5`) per row, {seconds} s window after every"
+          f" {os.cpu_count()} cores as the server, a fresh server per row, {seconds} s window after every"
           " client is connected. Expected: each event published in the window times the connected clients; dropped:"
           " the server's `dalygate_sse_dropped_total`; latency: arrival minus the `: published` time the server wrote;"
-          " RSS per client: (peak RSS while connected - RSS before) / connected; server CPU per event: the gateway's"
+          " RSS per client: (peak RSS while connected - RSS before) / connected; server CPU per event: the server's"
           " user + system time from the window's opening to the end of its grace time, over the events delivered."
           " The clients ask in HTTP/1.1, as browsers do, and get chunked streams.\n")
-    print("| clients | connected | events published | delivered % | dropped | p50 ms | p99 ms | server RSS per client KiB"
-          " | server CPU µs per event |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("The floor is `DalyBench sse-limit`: the least work any SSE server can do. It sends the gateway's own state"
+          " document, framed as the gateway frames it, at the gateway's event rate, with one non-blocking `send` per"
+          " client per event from one thread per core, and nothing else (no routing, queues, suspend or resume)."
+          " Its latency is what the kernel's loopback and the load generator cost on this machine: no server can"
+          " do better here, so the gateway's figures are read against it.\n")
+    print("| clients | server | connected | events published | delivered % | dropped | p50 ms | p99 ms"
+          " | server RSS per client KiB | server CPU µs per event |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    ratios = []
     for clients in sizes:
-        r = sse_row(work, clients, seconds)
-        delivered = 100 * r["events_received"] / r["events_expected"] if r["events_expected"] else float("nan")
-        per_client = (r["rss_peak_kib"] - r["rss_before_kib"]) / r["connected"] if r["connected"] else float("nan")
-        cpu = f"{r['server_cpu_s'] * 1e6 / r['events_received']:.1f}" if r["server_cpu_s"] and r["events_received"] else "n/a"
-        print(f"| {clients} | {r['connected']} | {r['events_published']} | {delivered:.2f} | {r['dropped']} | {r['p50_ms']}"
-              f" | {r['p99_ms']} | {per_client:.1f} | {cpu} |")
-        print(f"<!-- {json.dumps(r)} -->", file=sys.stderr)
+        ours, state = sse_row(work, clients, seconds)
+        rate = ours["events_published"] / seconds if ours["events_published"] else 4
+        floor = floor_row(work, clients, seconds, state, rate)
+        print(f"| {clients} | DalyGate | {sse_cells(ours)} |")
+        print(f"| {clients} | floor: send only | {sse_cells(floor)} |")
+        print(f"<!-- {json.dumps(ours)} {json.dumps(floor)} -->", file=sys.stderr)
+        if ours["p99_ms"] and floor["p99_ms"]:
+            ratios.append(f"{clients} clients {ours['p99_ms'] / floor['p99_ms']:.2f}")
+    print(f"\np99 latency, DalyGate / floor: **{'; '.join(ratios)}**")
 
 
 if __name__ == "__main__":

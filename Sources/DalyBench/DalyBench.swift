@@ -16,6 +16,15 @@ struct DalyBench {
             }
             return
         }
+        if arguments.first == "sse-limit" {
+            do {
+                try SSELimitServer(arguments: Array(arguments.dropFirst())).run()
+            } catch {
+                FileHandleStandardError.write("DalyBench sse-limit: \(error)\n")
+                exit(2)
+            }
+            return
+        }
         let polls = arguments.first.flatMap { Int($0) } ?? 20
         print("## BMS full poll against the wire (9600 8N1 bytes + 60 ms reply latency per command)\n")
         print("The limit counts the frames of a full poll as spec/daly-protocol.md §2.2, §2.4 and §2.8 give them (9"

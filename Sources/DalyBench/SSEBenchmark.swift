@@ -43,7 +43,7 @@ struct SSEBenchmark {
     }
 
     func run() throws {
-        raiseDescriptorLimit()
+        Self.raiseDescriptorLimit()
         let endpoint = try HTTPEndpoint(url: url)
         let droppedBefore = try endpoint.metric("dalygate_sse_dropped_total")
         let control = SSERunControl()
@@ -96,7 +96,7 @@ struct SSEBenchmark {
     }
 
     /// 10 000 clients need more descriptors than the usual soft limit of 1024.
-    private func raiseDescriptorLimit() {
+    static func raiseDescriptorLimit() {
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         limit.rlim_cur = limit.rlim_max
