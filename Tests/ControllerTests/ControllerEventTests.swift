@@ -2,6 +2,7 @@
 import DalyProtocol
 import DeviceKit
 import Foundation
+import Synchronization
 import Testing
 
 /// The typed events' wire JSON, pinned to the bytes the untyped events (JSONSerialization, sorted keys) wrote before,
@@ -75,6 +76,24 @@ struct ControllerEventTests {
         #expect(event.encodingCount == 1 && copy.encodingCount == 1)
         let sameStorage = first.withUnsafeBufferPointer { a in second.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
         #expect(sameStorage)
+    }
+
+    @Test("a transport frames an event once: every copy and every later stream gets the first framing's bytes")
+    func framedOnce() {
+        let event = Self.event(.relay(output: .load, on: false, reason: "empty", source: .automation))
+        let copies = Array(repeating: event, count: 3)
+        let framings = Mutex(0)
+        let results = copies.map { copy in
+            copy.framed {
+                framings.withLock { $0 += 1 }
+                return Array("id: \(copy.id)\n".utf8)
+            }
+        }
+        #expect(framings.withLock { $0 } == 1)
+        #expect(results.allSatisfy { $0 == Array("id: \(event.id)\n".utf8) })
+        let other = Self.event(.relay(output: .load, on: true, reason: "full", source: .automation))
+        _ = other.framed { framings.withLock { $0 += 1 }; return [] }
+        #expect(framings.withLock { $0 } == 2, "another event is framed on its own")
     }
 
     @Test("a state event carries its snapshot and its payload is the snapshot's document, never re-encoded")

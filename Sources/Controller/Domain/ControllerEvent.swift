@@ -27,18 +27,44 @@ public struct ControllerEvent: Sendable {
     }
 
     /// Increasing, and larger than every id of an earlier run (SSE `id:`; see ``EventBus``).
-    public let id: UInt64
-    public let content: Content
+    public var id: UInt64 { storage.id }
+    public var content: Content { storage.content }
     /// Wall-clock time (simulated time under --simulate).
-    public let time: Date
+    public var time: Date { storage.time }
     /// Real wall-clock time of publication, Unix milliseconds (for latency measurements).
-    public let publishedMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
-    private let encoded = EncodedPayload()
+    public var publishedMilliseconds: Int64 { storage.publishedMilliseconds }
+    /// One allocation shared by every copy: the bus hands the same event to thousands of subscriber queues, and a
+    /// copy is then one reference count instead of one per field of the snapshot.
+    private let storage: Storage
 
     public init(id: UInt64, content: Content, time: Date) {
-        self.id = id
-        self.content = content
-        self.time = time
+        storage = Storage(id: id, content: content, time: time)
+    }
+
+    private final class Storage: Sendable {
+        let id: UInt64
+        let content: Content
+        let time: Date
+        let publishedMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
+        let encoded = EncodedPayload()
+        let framed = Mutex<[UInt8]?>(nil)
+
+        init(id: UInt64, content: Content, time: Date) {
+            self.id = id
+            self.content = content
+            self.time = time
+        }
+    }
+
+    /// The event framed for a transport (the SSE wire form), made by the first stream that sends it and shared by
+    /// every other: `make` runs once per event however many streams send it.
+    public func framed(_ make: () -> [UInt8]) -> [UInt8] {
+        storage.framed.withLock { framed in
+            if let framed { return framed }
+            let bytes = make()
+            framed = bytes
+            return bytes
+        }
     }
 
     public var kind: Kind {
@@ -62,14 +88,14 @@ public struct ControllerEvent: Sendable {
     public var payload: [UInt8] {
         switch content {
         case .state(let snapshot): snapshot.json
-        case .body(let body): encoded.bytes(of: body)
+        case .body(let body): storage.encoded.bytes(of: body)
         }
     }
 
     public var payloadText: String { String(decoding: payload, as: UTF8.self) }
 
     /// How many times this event's body was encoded (at most once; for tests).
-    var encodingCount: Int { encoded.count }
+    var encodingCount: Int { storage.encoded.count }
 }
 
 /// An event body's JSON, made at most once and shared by every copy of the event.

@@ -2,7 +2,7 @@ import Controller
 import Synchronization
 
 /// The controller's event bus as the server's ``EventSource``: each stream subscribes with a queue of its own, gets
-/// events in their SSE wire form (formatted once for every stream, ``SSEWireCache``) and is counted in the metrics.
+/// events in their SSE wire form (formatted once for every stream, ``ControllerEvent/framed(_:)``) and is counted in the metrics.
 final class ControllerEventSource: EventSource {
     let controller: ControllerService
     let metrics: HTTPMetrics
@@ -59,7 +59,7 @@ final class ControllerEventFeed: EventFeed {
 
     func drain() -> [[UInt8]] {
         subscription.drain().map { event in
-            SSEWireCache.bytes(for: event.id) {
+            event.framed {
                 SSEFormat.event(id: event.id, name: event.kind.rawValue, payload: event.payload, publishedMilliseconds: event.publishedMilliseconds)
             }
         }

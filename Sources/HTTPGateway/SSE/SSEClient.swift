@@ -7,7 +7,7 @@ import Synchronization
 /// can never come before its suspend.
 ///
 /// Memory: a client holds no bytes of its own. Its queue is a list of references to wire chunks that every client
-/// shares: each event is formatted once (``SSEWireCache``), the keep-alive is one constant, so 10 000 clients cost
+/// shares: each event is formatted once (by the first stream that sends it), the keep-alive is one constant, so 10 000 clients cost
 /// 10 000 small lists, not 10 000 copies of each event.
 final class SSEClient: Sendable {
     struct State {

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Server-Sent-Events framing (WHATWG HTML §9.2): `id:`, `event:`, one `data:` line per payload line, blank line.
 public enum SSEFormat {
     /// Client reconnection delay suggested in the first bytes of every stream.
@@ -26,23 +24,4 @@ public enum SSEFormat {
     }
 
     public static let keepAlive = Array(": keep-alive\n\n".utf8)
-}
-
-/// The wire form of the latest events, formatted once and shared by every client that sends them.
-public enum SSEWireCache {
-    private static let recent = Mutex<[(id: UInt64, bytes: [UInt8])]>([])
-    /// More than the events a tick publishes, so that every client of one burst finds them.
-    private static let kept = 32
-
-    /// The cached bytes of event `id`, or `format()`'s, which are then cached.
-    public static func bytes(for id: UInt64, format: () -> [UInt8]) -> [UInt8] {
-        if let hit = recent.withLock({ $0.last { $0.id == id }?.bytes }) { return hit }
-        let bytes = format()
-        recent.withLock { recent in
-            guard !recent.contains(where: { $0.id == id }) else { return }
-            recent.append((id, bytes))
-            if recent.count > kept { recent.removeFirst(recent.count - kept) }
-        }
-        return bytes
-    }
 }
