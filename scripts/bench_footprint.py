@@ -77,9 +77,16 @@ def smaps_breakdown(pid):
 FLOOR = [("Swift runtime only (Glibc)", "import Glibc\n"),
          ("+ FoundationEssentials (Date)", "import FoundationEssentials\nimport Glibc\nprint(Date().timeIntervalSince1970)\n"),
          ("+ Foundation (Date)", "import Foundation\nprint(Date().timeIntervalSince1970)\n"),
-         ("+ Foundation, an ISO 8601 time and a regex (as DalyGate's startup does)",
-          "import Foundation\nprint(Date().formatted(.iso8601))\n"
-          "print(try! NSRegularExpression(pattern: \"^[-+]?[0-9]+$\").numberOfMatches(in: \"42\", range: NSRange(location: 0, length: 2)))\n")]
+         ("+ Foundation and one NSRegularExpression (Yams' YAML decoder compiles one: DalyGate's only use of ICU)",
+          "import Foundation\n"
+          "print(try! NSRegularExpression(pattern: \"^(?:<<)$\").numberOfMatches(in: \"<<\", range: NSRange(location: 0, length: 2)))\n"),
+         ("+ Foundation, one `Date.formatted(.iso8601)` (DalyGate writes its timestamps with UTCTimestamp instead)",
+          "import Foundation\nprint(Date().formatted(.iso8601))\n"),
+         ("+ Foundation, one JSONSerialization with sorted keys (DalyGate's discovery documents use JSONEncoder instead)",
+          "import Foundation\nprint(try! JSONSerialization.data(withJSONObject: [\"b\": 1, \"a\": 2], options: [.sortedKeys]).count)\n"),
+         ("+ Foundation, a Gregorian Calendar in UTC (DalyGate computes the simulated day's midnight instead)",
+          "import Foundation\nvar c = Calendar(identifier: .gregorian)\nc.timeZone = TimeZone(identifier: \"UTC\")!\n"
+          "print(c.startOfDay(for: Date()))\n")]
 
 
 def floor_programs(work):
@@ -157,9 +164,11 @@ def main():
     floor = floor_programs(work)
     if floor:
         print("\n### The floor: programs that only sleep, same toolchain, same measurement\n")
-        print("How much of the RSS above the Swift runtime and Foundation hold before any gateway code runs. Everything")
-        print("DalyGate adds (libmicrohttpd with GnuTLS, libmosquitto with OpenSSL, SQLite, its own code, its threads and")
-        print("buffers) comes on top of the last row.\n")
+        print("How much of the RSS above the Swift runtime and Foundation hold before any gateway code runs, and what one")
+        print("call into Foundation's ICU-backed parts adds for the rest of a process's life. DalyGate makes only the")
+        print("first of those calls (the fourth row); everything it adds (libmicrohttpd with GnuTLS, libmosquitto with")
+        print("OpenSSL, SQLite, its own code, its threads and buffers) comes on top of that row. The last three rows are")
+        print("what the gateway held before it stopped making those calls.\n")
         print("| program | RSS KiB |")
         print("|---|---|")
         for label, rss in floor:

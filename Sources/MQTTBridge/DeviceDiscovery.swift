@@ -41,7 +41,13 @@ public struct DeviceDiscovery {
 
     /// Every entity's `unique_id` (`<id>_<key>`); its entity id is `<platform>.<id>_<key>` (`default_entity_id`,
     /// never `object_id`, which Home Assistant no longer honours).
-    public var uniqueIDs: Set<String> { Set(components.map { "\(id)_\($0.key)" }) }
+    public let uniqueIDs: Set<String>
+
+    init(id: String, device: [String: Any], stateTopic: String, availabilityTopic: String, components: [DiscoveryComponent]) {
+        (self.id, self.device, self.stateTopic, self.availabilityTopic, self.components) =
+            (id, device, stateTopic, availabilityTopic, components)
+        uniqueIDs = Set(components.map { "\(id)_\($0.key)" })
+    }
 
     /// The retained JSON document.
     public func document() -> [UInt8] {
@@ -52,7 +58,7 @@ public struct DeviceDiscovery {
             "state_topic": stateTopic, "availability_topic": availabilityTopic,
             "payload_available": "online", "payload_not_available": "offline",
         ]
-        return Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data())
+        return DiscoveryJSON.bytes(object)
     }
 
     private func json(_ component: DiscoveryComponent) -> [String: Any] {

@@ -33,7 +33,7 @@ public struct EventMessages: Sendable {
             let renumbered = EventBody.command(id: event.id, summary: summary, source: source, status: status, reason: reason)
             payload = ControllerEvent(id: event.id, content: .body(renumbered), time: event.time).payload
         }
-        let time = event.time.formatted(.iso8601)
+        let time = UTCTimestamp.string(event.time)
         let head = event.body?.kind == .command
             ? "{\"event\":\"\(event.kind.rawValue)\",\"time\":\"\(time)\""
             : "{\"event\":\"\(event.kind.rawValue)\",\"id\":\(event.id),\"time\":\"\(time)\""

@@ -127,10 +127,9 @@ struct GatewayAssembly {
     }
 
     static func simulatedStart(hour: Double) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let midnight = calendar.startOfDay(for: Date())
-        return midnight.addingTimeInterval(hour * 3600)
+        // Today's UTC midnight by arithmetic: a Calendar would map the time-zone database for the process's life.
+        let now = Date().timeIntervalSince1970
+        return Date(timeIntervalSince1970: (now / 86_400).rounded(.down) * 86_400 + hour * 3600)
     }
 
     static func clientConfiguration(_ configuration: GatewayConfiguration, speed: Double) -> DalyClientConfiguration {

@@ -165,7 +165,7 @@ struct StateDocument: Encodable {
     let packs_total: Int
 
     init(_ s: Snapshot) {
-        time = s.time.formatted(.iso8601)
+        time = UTCTimestamp.string(s.time)
         uptime_s = rounded(s.uptime, 1)
         simulated = s.simulated
         load_policy = s.loadPolicy
@@ -202,7 +202,7 @@ struct StateDocument: Encodable {
         let details = Self.unpackedAlarms(s, bmsAlarms)
         alarms = Alarms(bms: bmsAlarms, gateway: s.gatewayAlarms, details: details.map { name, origin in
             AlarmDetail(name: name, origin: origin, text: AlarmText.sentence(name),
-                        since: s.alarmsRaised[name].map { s.time.addingTimeInterval($0 - s.uptime).formatted(.iso8601) })
+                        since: s.alarmsRaised[name].map { UTCTimestamp.string(s.time.addingTimeInterval($0 - s.uptime)) })
         } + Self.packAlarmDetails(s))
         packs = s.packs.map(PackDocument.init)
         packs_online = s.packsOnline

@@ -68,7 +68,7 @@ enum HistoryJSON {
         out.raw(",\"temperature_max_c\":")
         out.number(s.temperatureMax.map { Decimals.rounded($0, 1) })
         out.raw(",\"time\":")
-        out.string(Date(timeIntervalSince1970: s.time).formatted(.iso8601))
+        out.string(UTCTimestamp.string(unixSeconds: s.time))
         out.raw("}")
     }
 }

@@ -49,8 +49,8 @@ struct HistoryRoutes {
         // Never more than http.history_max_samples samples: a wide range gets a wider step.
         step = max(step, ((to - from) / Double(max(1, maxSamples - 1))).rounded(.up))
         // Written straight to bytes, not through JSONEncoder: see HistoryJSON (issue #15).
-        return .json(HistoryJSON.page(from: Date(timeIntervalSince1970: from).formatted(.iso8601),
-                                      to: Date(timeIntervalSince1970: to).formatted(.iso8601), stepSeconds: step,
+        return .json(HistoryJSON.page(from: UTCTimestamp.string(unixSeconds: from),
+                                      to: UTCTimestamp.string(unixSeconds: to), stepSeconds: step,
                                       samples: store.history(from: from, to: to, step: step)))
     }
 
@@ -58,7 +58,7 @@ struct HistoryRoutes {
     private static func number(_ request: HTTPRequest, _ key: String, dateAllowed: Bool = true) throws(Problem) -> Double? {
         guard let text = request.query[key] else { return nil }
         if let value = ClientInput.decimal(text) { return value }
-        if dateAllowed, text.utf8.count <= 40, let date = try? Date(text, strategy: .iso8601) { return date.timeIntervalSince1970 }
+        if dateAllowed, text.utf8.count <= 40, let seconds = UTCTimestamp.unixSeconds(parsing: text) { return seconds }
         throw .badRequest("'\(key)' must be \(dateAllowed ? "Unix seconds or an ISO 8601 time" : "seconds"), not \(ClientInput.quote(text))")
     }
 }

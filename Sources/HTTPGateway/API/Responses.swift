@@ -41,7 +41,7 @@ struct EventLogPage: Encodable {
 
         init(_ event: StoredEvent) {
             id = event.id
-            time = Date(timeIntervalSince1970: event.time).formatted(.iso8601)
+            time = UTCTimestamp.string(unixSeconds: event.time)
             kind = event.kind
             data = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload.utf8))) ?? .object([:])
         }
