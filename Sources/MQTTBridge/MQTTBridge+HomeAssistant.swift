@@ -57,9 +57,14 @@ extension MQTTBridge {
         }
         let gateway = offered(discovery.nodeID, known.gateway, known.packs.map { $0 ?? .guess }.reduce(.none, +))
         let each = zip(ids, known.packs).map { offered($0, $1, .guess) }
-        let packDevices = packDiscovery.devices(packs, shapes: each.map(\.shape))
-        return [(discovery.device(cells: gateway.shape.cells, temperatureSensors: gateway.shape.temperatureSensors), gateway.ready)]
-            + zip(packDevices, each).map { ($0, $1.ready) }
+        let key = [DeviceKey(id: discovery.nodeID, name: "", shape: gateway.shape)]
+            + zip(packs, each).map { DeviceKey(id: $0.id, name: $0.name, shape: $1.shape) }
+        if session.builtDevices?.key != key {
+            let gatewayDevice = discovery.device(cells: gateway.shape.cells, temperatureSensors: gateway.shape.temperatureSensors)
+            session.builtDevices = (key, [gatewayDevice] + packDiscovery.devices(packs, shapes: each.map(\.shape)))
+        }
+        let devices = session.builtDevices?.devices ?? []
+        return zip(devices, [gateway.ready] + each.map(\.ready)).map { ($0, $1) }
     }
 
     /// Sends what discovery owes now: with `force`, every ready document again. Nothing until the broker's retained

@@ -16,11 +16,21 @@ extension MQTTBridge: Service {
         var discovery: DiscoveryPlan
         /// The largest shape each device had in this run.
         var shapes = ShapeMemory()
+        /// The device documents last built, with what they were built from: discovery runs on every wake-up, and
+        /// building a device's entity table is the costliest part of an idle gateway's MQTT work.
+        var builtDevices: (key: [DeviceKey], devices: [DeviceDiscovery])?
         /// This connection's token on ``discoverySyncTopic``: new at every connection, so neither an earlier
         /// connection's nor anyone else's message there is taken for it.
         var discoverySync = ""
         /// Wakes ``run()`` when a held-back JSON state is due.
         var timer: (deadline: ContinuousClock.Instant, task: Task<Void, Never>)?
+    }
+
+    /// Everything a device document is built from besides the gateway's constant settings.
+    struct DeviceKey: Equatable {
+        var id: String
+        var name: String
+        var shape: DeviceShape
     }
 
     /// Connects (a broker that is away is retried forever, never a reason to stop), mirrors until graceful shutdown
