@@ -7,23 +7,20 @@ import Foundation
 enum DiscoveryJSON: Encodable {
     case string(String), bool(Bool), int(Int), double(Double), array([DiscoveryJSON]), object([String: DiscoveryJSON])
 
-    /// The value of a discovery table's `[String: Any]` (strings, booleans, integers, numbers, arrays and objects of
-    /// them); nil for anything else, which a table never holds.
-    init?(_ value: Any) {
+    /// The value of a discovery table's `[String: Any]`: strings, booleans, integers, numbers, arrays and objects of
+    /// them. Total, so that a document can never come out empty (an empty retained payload deletes the device in
+    /// Home Assistant): any other value is written as its description, a number that is not finite as text.
+    init(_ value: Any) {
         switch value {
         case let value as String: self = .string(value)
         case let value as Bool: self = .bool(value)
         case let value as Int: self = .int(value)
-        case let value as Double: self = .double(value)
-        case let value as [Any]:
-            let elements = value.compactMap(DiscoveryJSON.init)
-            guard elements.count == value.count else { return nil }
-            self = .array(elements)
-        case let value as [String: Any]:
-            let members = value.compactMapValues(DiscoveryJSON.init)
-            guard members.count == value.count else { return nil }
-            self = .object(members)
-        default: return nil
+        case let value as any BinaryInteger: self = Int(exactly: value).map { .int($0) } ?? .string("\(value)")
+        case let value as Double: self = value.isFinite ? .double(value) : .string("\(value)")
+        case let value as any BinaryFloatingPoint: self = .init(Double(value))
+        case let value as [Any]: self = .array(value.map(DiscoveryJSON.init))
+        case let value as [String: Any]: self = .object(value.mapValues(DiscoveryJSON.init))
+        default: self = .string("\(value)")
         }
     }
 
@@ -45,9 +42,9 @@ enum DiscoveryJSON: Encodable {
         return encoder
     }()
 
-    /// The document's bytes; empty when a value cannot be written (never for the tables' own values).
+    /// The document's bytes. Every value is finite and every key a string, so encoding cannot fail; were it ever to,
+    /// the document would be `{}` rather than empty.
     static func bytes(_ object: [String: Any]) -> [UInt8] {
-        guard let value = DiscoveryJSON(object), let data = try? encoder.encode(value) else { return [] }
-        return Array(data)
+        (try? encoder.encode(DiscoveryJSON(object))).map(Array.init) ?? Array("{}".utf8)
     }
 }
