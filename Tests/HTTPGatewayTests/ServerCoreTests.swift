@@ -61,6 +61,33 @@ struct ServerCoreTests {
         #expect(String(decoding: SSEFormat.event(id: nil, name: "state", payload: Array("{}".utf8)), as: UTF8.self) == "event: state\ndata: {}\n\n")
     }
 
+    @Test("a controller stream sends each event as its shared head, the payload's own bytes and the end: no copies")
+    func controllerFeedSharesPayloads() throws {
+        let (api, controller) = try TestGateway.make()
+        let feeds = (0..<2).map { _ in api.eventSource.subscribe(resumeAfter: nil, notify: {}) }
+        defer { feeds.forEach(api.eventSource.unsubscribe) }
+        let event = controller.events.publish(.body(.relay(output: .load, on: true, reason: "test", source: .http)), time: Date())
+        let sent = feeds.map { $0.drain() }
+        let address = { (bytes: [UInt8]) in bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+        for pieces in sent {
+            #expect(pieces.count == 3 && pieces.joined().elementsEqual(SSEFormat.event(
+                id: event.id, name: "relay", payload: event.payload, publishedMilliseconds: event.publishedMilliseconds)))
+            #expect(address(pieces[1]) == address(event.payload), "the payload is the event's own bytes")
+        }
+        #expect(address(sent[0][0]) == address(sent[1][0]), "the head is made once and shared by both streams")
+    }
+
+    @Test("SSE framing in pieces: head + one-line payload + end is the whole event; a line break needs the whole form")
+    func framingInPieces() {
+        let payload = Array(#"{"a":"b\nc","d":[1,2]}"#.utf8)  // an escaped newline: still one line on the wire
+        for (id, published): (UInt64?, Int64?) in [(9, 1234), (nil, nil), (1_795_730_303_720_039, 1_795_730_303_720)] {
+            let pieces = SSEFormat.head(id: id, name: "state", publishedMilliseconds: published) + payload + SSEFormat.end
+            #expect(pieces == SSEFormat.event(id: id, name: "state", payload: payload, publishedMilliseconds: published))
+        }
+        #expect(SSEFormat.isOneLine(payload) && SSEFormat.isOneLine([]))
+        #expect(!SSEFormat.isOneLine(Array("{}\n".utf8)) && !SSEFormat.isOneLine(Array("{\r}".utf8)))
+    }
+
     /// Sends a one-line request to 127.0.0.1:`port` and returns the status line.
     static func statusLine(port: Int, _ request: String) -> String? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -56,8 +56,9 @@ public struct ControllerEvent: Sendable {
         }
     }
 
-    /// The event framed for a transport (the SSE wire form), made by the first stream that sends it and shared by
-    /// every other: `make` runs once per event however many streams send it.
+    /// The bytes a transport frames the event with (the SSE lines before the payload), made by the first stream
+    /// that sends it and shared by every other: `make` runs once per event however many streams send it. Small: the
+    /// payload itself is ``payload``'s bytes, shared, so an event in the replay ring holds no second copy of it.
     public func framed(_ make: () -> [UInt8]) -> [UInt8] {
         storage.framed.withLock { framed in
             if let framed { return framed }

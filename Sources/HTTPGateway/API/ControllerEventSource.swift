@@ -2,7 +2,7 @@ import Controller
 import Synchronization
 
 /// The controller's event bus as the server's ``EventSource``: each stream subscribes with a queue of its own, gets
-/// events in their SSE wire form (formatted once for every stream, ``ControllerEvent/framed(_:)``) and is counted in the metrics.
+/// events in their SSE wire form (each event's head made once for every stream, ``ControllerEvent/framed(_:)``; the payload is shared, never copied) and is counted in the metrics.
 final class ControllerEventSource: EventSource {
     let controller: ControllerService
     let metrics: HTTPMetrics
@@ -57,11 +57,20 @@ final class ControllerEventFeed: EventFeed {
         self.opening = opening
     }
 
+    /// Each event as three shared pieces: its head (made once per event, by the first stream that sends it), the
+    /// payload's own bytes, and the end. No stream and no event in the replay ring holds a copy of a payload. A
+    /// payload with a line break in it (none of the gateway's JSON has one) is framed line by line instead.
     func drain() -> [[UInt8]] {
-        subscription.drain().map { event in
-            event.framed {
-                SSEFormat.event(id: event.id, name: event.kind.rawValue, payload: event.payload, publishedMilliseconds: event.publishedMilliseconds)
+        subscription.drain().flatMap { event -> [[UInt8]] in
+            let payload = event.payload
+            guard SSEFormat.isOneLine(payload) else {
+                return [SSEFormat.event(id: event.id, name: event.kind.rawValue, payload: payload,
+                                        publishedMilliseconds: event.publishedMilliseconds)]
             }
+            let head = event.framed {
+                SSEFormat.head(id: event.id, name: event.kind.rawValue, publishedMilliseconds: event.publishedMilliseconds)
+            }
+            return [head, payload, SSEFormat.end]
         }
     }
 
