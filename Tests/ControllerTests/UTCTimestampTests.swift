@@ -69,5 +69,13 @@ struct UTCTimestampTests {
         }
         #expect(UTCTimestamp.unixSeconds(parsing: "2024-02-29T23:59:59.5Z") == 1_709_251_199.5)
         #expect(UTCTimestamp.unixSeconds(parsing: "1970-01-01T01:00:00+0100") == 0)
+        for (text, seconds) in [("2026-11-26T21:00:00+01", 1_795_723_200.0), ("2026-11-26T21:00:00.000Z", 1_795_726_800),
+                                ("2026-11-26T21:00:00-00:00", 1_795_726_800), ("2026-11-26t21:00:00,5z", 1_795_726_800.5)] {
+            #expect(UTCTimestamp.unixSeconds(parsing: text) == seconds, "\(text)")
+        }
+        for text in ["2026-11-26T21:00:00+01:", "2026-11-26T21:00:00+1", "2026-11-26T21:00:00+01:00Z",
+                     "2026-11-26T21:00:00UTC", "2026-11-26T21:00:00GMT"] {
+            #expect(UTCTimestamp.unixSeconds(parsing: text) == nil, "\(text)")
+        }
     }
 }

@@ -35,10 +35,11 @@ public enum UTCTimestamp {
     }
 
     /// The Unix time of an ISO 8601 date and time with its zone, as a client writes it:
-    /// `YYYY-MM-DDTHH:MM:SS`, optional fractions of a second, then `Z` or an offset `±HH:MM` / `±HHMM`. Nil for
-    /// anything else (dates alone, week dates, impossible days such as 02-30, hour 24, leap seconds). Every text
-    /// Foundation's `.iso8601` parse strategy reads, this reads to the same time (UTCTimestampTests), without mapping
-    /// its locale and calendar machinery.
+    /// `YYYY-MM-DDTHH:MM:SS`, optional fractions of a second (`.` or `,`), then `Z` or an offset `±HH:MM`, `±HHMM`
+    /// or `±HH` (RFC 3339's forms, and ISO 8601's; `t` and `z` in lower case too). Nil for anything else: dates
+    /// alone, week dates, zone names (`UTC`, `GMT`), and days, hours or seconds no clock shows (02-30, 24:00, :60),
+    /// which Foundation's `.iso8601` parse strategy rolls over into another time. Where both read a text, they read
+    /// the same time (UTCTimestampTests), and this maps none of Foundation's locale and calendar machinery.
     public static func unixSeconds(parsing text: String) -> Double? {
         var scanner = Scanner(Array(text.utf8))
         guard let year = scanner.digits(4), scanner.take("-"), let month = scanner.digits(2), scanner.take("-"),
@@ -60,8 +61,9 @@ public enum UTCTimestamp {
         if scanner.take("Z") || scanner.take("z") {
         } else if let sign: Int64 = scanner.take("+") ? 1 : scanner.take("-") ? -1 : nil,
                   let offsetHours = scanner.digits(2) {
-            _ = scanner.take(":")
-            guard let offsetMinutes = scanner.digits(2), offsetHours < 24, offsetMinutes < 60 else { return nil }
+            // `±HH:MM`, `±HHMM`, or `±HH` alone.
+            let offsetMinutes = scanner.atEnd ? 0 : (scanner.take(":") ? scanner.digits(2) : scanner.digits(2))
+            guard let offsetMinutes, offsetHours < 24, offsetMinutes < 60 else { return nil }
             offset = sign * (offsetHours * 3600 + offsetMinutes * 60)
         } else {
             return nil
