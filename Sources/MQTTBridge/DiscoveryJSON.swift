@@ -11,9 +11,13 @@ enum DiscoveryJSON: Encodable {
     /// them. Total, so that a document can never come out empty (an empty retained payload deletes the device in
     /// Home Assistant): any other value is written as its description, a number that is not finite as text.
     init(_ value: Any) {
+        // Only a Swift Bool is a boolean: an NSNumber holding 0 or 1 casts to Bool too, and is a number.
+        if type(of: value) == Bool.self, let flag = value as? Bool {
+            self = .bool(flag)
+            return
+        }
         switch value {
         case let value as String: self = .string(value)
-        case let value as Bool: self = .bool(value)
         case let value as Int: self = .int(value)
         case let value as any BinaryInteger: self = Int(exactly: value).map { .int($0) } ?? .string("\(value)")
         case let value as Double: self = value.isFinite ? .double(value) : .string("\(value)")

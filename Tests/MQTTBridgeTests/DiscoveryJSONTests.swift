@@ -20,5 +20,10 @@ struct DiscoveryJSONTests {
         #expect(object["huge"] as? String == "18446744073709551615")
         #expect(object["nan"] as? String == "nan" && object["infinite"] as? String == "inf")
         #expect(object["date"] is String)
+        let numbers = try #require(try JSONSerialization.jsonObject(with: Data(DiscoveryJSON.bytes(
+            ["one": NSNumber(value: 1), "zero": NSNumber(value: 0), "half": NSNumber(value: 0.5), "yes": true]))) as? [String: Any])
+        #expect(String(decoding: DiscoveryJSON.bytes(["one": NSNumber(value: 1), "zero": NSNumber(value: 0), "yes": true]), as: UTF8.self)
+                == #"{"one":1,"yes":true,"zero":0}"#)
+        #expect(numbers["half"] as? Double == 0.5)
     }
 }
