@@ -7,20 +7,15 @@ import Glibc
 struct DalyBench {
     static func main() throws {
         let arguments = CommandLine.arguments.dropFirst()
-        if arguments.first == "sse" {
+        let subcommands: [String: ([String]) throws -> Void] = [
+            "sse": { try SSEBenchmark(arguments: $0).run() },
+            "sse-limit": { try SSELimitServer(arguments: $0).run() },
+        ]
+        if let name = arguments.first, let run = subcommands[name] {
             do {
-                try SSEBenchmark(arguments: Array(arguments.dropFirst())).run()
+                try run(Array(arguments.dropFirst()))
             } catch {
-                FileHandleStandardError.write("DalyBench sse: \(error)\n")
-                exit(2)
-            }
-            return
-        }
-        if arguments.first == "sse-limit" {
-            do {
-                try SSELimitServer(arguments: Array(arguments.dropFirst())).run()
-            } catch {
-                FileHandleStandardError.write("DalyBench sse-limit: \(error)\n")
+                FileHandleStandardError.write("DalyBench \(name): \(error)\n")
                 exit(2)
             }
             return

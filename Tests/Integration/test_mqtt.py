@@ -615,4 +615,6 @@ def test_a_busy_gateway_leaves_foundations_icu_backed_parts_alone(broker, gatewa
     finally:
         subscriber.close()
     icu = resident_kib(process.pid, "lib_FoundationICU.so")
-    assert 0 < icu <= 2000, f"lib_FoundationICU.so holds {icu} KiB: something new calls into Foundation's ICU-backed parts"
+    if icu == 0:
+        pytest.skip("this dalygate maps no lib_FoundationICU.so (linked with --static-swift-stdlib): nothing to measure")
+    assert icu <= 2000, f"lib_FoundationICU.so holds {icu} KiB: something new calls into Foundation's ICU-backed parts"
