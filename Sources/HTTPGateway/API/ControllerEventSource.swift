@@ -2,7 +2,8 @@ import Controller
 import Synchronization
 
 /// The controller's event bus as the server's ``EventSource``: each stream subscribes with a queue of its own, gets
-/// events in their SSE wire form (each event's head made once for every stream, ``ControllerEvent/framed(_:)``; the payload is shared, never copied) and is counted in the metrics.
+/// events in their SSE wire form (each event's head made once for every stream, ``ControllerEvent/framed(_:)``; the
+/// payload is shared, never copied) and is counted in the metrics.
 final class ControllerEventSource: EventSource {
     let controller: ControllerService
     let metrics: HTTPMetrics
