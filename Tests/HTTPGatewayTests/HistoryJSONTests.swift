@@ -1,6 +1,7 @@
 @testable import Controller
 import DalyProtocol
 import Foundation
+import Simulator
 import Testing
 
 @testable import HTTPGateway
@@ -11,7 +12,7 @@ import Testing
 struct HistoryJSONTests {
     @Test("a page of samples with every mix of values and nulls is JSONEncoder's bytes")
     func sameBytesAsJSONEncoder() throws {
-        var random = SplitMix(seed: 15)
+        var random = SplitMix64(seed: 15)
         var samples = Self.edgeSamples
         for minute in 0..<500 {
             samples.append(HistorySample(
@@ -122,22 +123,11 @@ private struct ReferencePage: Encodable {
     }
 }
 
-/// A small seeded generator, so the random page is the same on every run.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func value(_ range: ClosedRange<Double>) -> Double {
+/// The simulator's seeded generator, so the random page is the same on every run, with the draws the page needs.
+extension SplitMix64 {
+    fileprivate mutating func value(_ range: ClosedRange<Double>) -> Double {
         range.lowerBound + (range.upperBound - range.lowerBound) * Double(next() >> 11) / Double(1 << 53)
     }
 
-    mutating func maybe(_ range: ClosedRange<Double>) -> Double? { next() % 5 == 0 ? nil : value(range) }
+    fileprivate mutating func maybe(_ range: ClosedRange<Double>) -> Double? { next() % 5 == 0 ? nil : value(range) }
 }
