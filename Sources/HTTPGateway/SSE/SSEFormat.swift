@@ -13,8 +13,7 @@ public enum SSEFormat {
     /// at the client; EventSource ignores comments. Without an id (the state a new client starts from) the event
     /// carries neither the comment nor `id:`.
     public static func event(id: UInt64?, name: String, payload: [UInt8], publishedMilliseconds: Int64? = nil) -> [UInt8] {
-        var out = head(id: id, name: name, publishedMilliseconds: publishedMilliseconds)
-        out.removeLast(dataPrefix.count)
+        var out = fields(id: id, name: name, publishedMilliseconds: publishedMilliseconds)
         // Payloads are single-line JSON; split defensively so a newline can never end the event early.
         for line in payload.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             out += dataPrefix + line + [UInt8(ascii: "\n")]
@@ -27,11 +26,16 @@ public enum SSEFormat {
     /// it, exactly ``event(id:name:payload:publishedMilliseconds:)`` for a payload of one line. A stream sends an
     /// event as these three pieces, so the payload's bytes are the snapshot's own, never copied per event.
     public static func head(id: UInt64?, name: String, publishedMilliseconds: Int64?) -> [UInt8] {
+        fields(id: id, name: name, publishedMilliseconds: publishedMilliseconds) + dataPrefix
+    }
+
+    /// The comment, `id:` and `event:` lines that come before an event's data.
+    private static func fields(id: UInt64?, name: String, publishedMilliseconds: Int64?) -> [UInt8] {
         var out: [UInt8] = []
         if let publishedMilliseconds { out += Array(": published \(publishedMilliseconds)\n".utf8) }
         if let id { out += Array("id: \(id)\n".utf8) }
         out += Array("event: \(name)\n".utf8)
-        return out + dataPrefix
+        return out
     }
 
     /// What ends an event whose payload followed its ``head(id:name:publishedMilliseconds:)``.
